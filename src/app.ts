@@ -1,0 +1,80 @@
+// createApp(config): the whole BFF as an Express app, importable by users'
+// own tests (supertest) and by server.ts. No I/O happens until a request
+// needs it: OP discovery is lazy and retried, Redis connects in the background.
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Config } from './config.js';
+import type { BffContext } from './context.js';
+import { BffError } from './errors.js';
+import { errorHandler } from './http/error-response.js';
+import { requireCsrfHeader } from './http/csrf.js';
+import { createLogger, type Logger } from './logger.js';
+import { OpenIdProvider } from './oidc/provider.js';
+import { callbackRoute } from './routes/callback.js';
+import { healthRoute, readyRoute } from './routes/health.js';
+import { loginRoute } from './routes/login.js';
+import { logoutRoute } from './routes/logout.js';
+import { userRoute } from './routes/user.js';
+import { cookieNames, createSessionMiddleware } from './session/session.js';
+import { createStores, type Stores } from './session/stores.js';
+
+export { loadConfig, ConfigError, type Config } from './config.js';
+export { BffError } from './errors.js';
+
+export interface CreateAppOptions {
+  /** Defaults to a pino logger at config.logLevel, writing to stdout. */
+  logger?: Logger;
+  /** Static files to serve at / (the SPA); none by default. */
+  staticDir?: string;
+}
+
+export interface BffApp extends Express {
+  bff: {
+    context: BffContext;
+    /** Closes the session store connection. Call after the HTTP server has closed. */
+    close(): Promise<void>;
+  };
+}
+
+export function createApp(config: Config, options: CreateAppOptions = {}): BffApp {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const stores: Stores = createStores(config, logger);
+  const ctx: BffContext = {
+    config,
+    logger,
+    provider: new OpenIdProvider(config, logger),
+    stores,
+    cookies: cookieNames(config),
+  };
+
+  const app = express() as unknown as BffApp;
+  app.disable('x-powered-by');
+  if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { 'form-action': ["'self'"], 'connect-src': ["'self'"] },
+      },
+      strictTransportSecurity: config.publicUrl.protocol === 'https:',
+    }),
+  );
+
+  app.get('/healthz', healthRoute);
+  app.get('/readyz', readyRoute(ctx));
+
+  const bff = express.Router();
+  bff.use(createSessionMiddleware(config, stores.sessions));
+  bff.get('/login', loginRoute(ctx));
+  bff.get('/callback', callbackRoute(ctx));
+  bff.get('/user', requireCsrfHeader, userRoute(ctx));
+  bff.get('/logout', logoutRoute(ctx));
+  bff.use((_req, _res, next) => next(new BffError(404, 'not_found', 'There is no such BFF endpoint.')));
+  app.use('/bff', bff);
+
+  if (options.staticDir !== undefined) app.use(express.static(options.staticDir, { index: 'index.html' }));
+  app.use((_req, _res, next) => next(new BffError(404, 'not_found', 'Not found.')));
+  app.use(errorHandler(logger));
+
+  app.bff = { context: ctx, close: () => stores.close() };
+  return app;
+}

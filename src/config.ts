@@ -1,0 +1,250 @@
+// Environment variables -> a typed, validated Config.
+// Every check names the variable it is about, so that a bad deployment fails
+// at start with one readable line (see server.ts), never on the first login.
+import { readFileSync } from 'node:fs';
+import { importKeySet, KeySetError, type KeySet } from './keys.js';
+
+export type ClientAuthMethod = 'private_key_jwt' | 'client_secret_basic' | 'client_secret_post';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type SameSite = 'strict' | 'lax';
+
+export interface Config {
+  issuer: URL;
+  clientId: string;
+  /** The origin browsers use to reach the BFF (no path, no trailing slash). */
+  publicUrl: URL;
+  redirectUri: string;
+  postLogoutRedirectUri: string;
+  keys: KeySet;
+  clientAuth: ClientAuthMethod;
+  clientSecret: string | undefined;
+  scope: string;
+  /** The first signs session cookies; all of them verify. */
+  sessionSecrets: string[];
+  /** Sliding idle timeout, seconds. */
+  sessionIdleSeconds: number;
+  /** Hard cap on a session's life from login, seconds. */
+  sessionAbsoluteSeconds: number;
+  cookieSameSite: SameSite;
+  redisUrl: string | undefined;
+  /** Prefix of every Redis key the BFF writes, so deployments can share a Redis. */
+  redisPrefix: string;
+  allowHttp: boolean;
+  production: boolean;
+  port: number;
+  logLevel: LogLevel;
+  /** Passed to Express' `trust proxy` setting; undefined leaves it off. */
+  trustProxy: boolean | number | string | undefined;
+  /** Timeout for every request the BFF makes to the OP, seconds. */
+  opTimeoutSeconds: number;
+}
+
+export type Env = Record<string, string | undefined>;
+
+/** A configuration problem, tied to the one variable that causes it. */
+export class ConfigError extends Error {
+  readonly code = 'ERR_BFF_CONFIG';
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(`${variable}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = [
+  'private_key_jwt',
+  'client_secret_basic',
+  'client_secret_post',
+];
+
+/** Reads and validates the whole configuration; throws ConfigError. */
+export async function loadConfig(env: Env): Promise<Config> {
+  const allowHttp = parseFlag(env, 'BFF_ALLOW_HTTP');
+  const production = env.NODE_ENV === 'production';
+  const issuer = parseUrl(env, 'BFF_ISSUER', allowHttp);
+  const publicUrl = parsePublicUrl(env, allowHttp);
+  const clientId = required(env, 'BFF_CLIENT_ID');
+  const keys = await loadKeys(env);
+
+  const clientAuth = parseClientAuth(env, keys);
+  const clientSecret = optional(env, 'BFF_CLIENT_SECRET');
+  if (clientAuth !== 'private_key_jwt' && clientSecret === undefined) {
+    throw new ConfigError('BFF_CLIENT_SECRET', `is required with BFF_CLIENT_AUTH=${clientAuth}`);
+  }
+
+  const scope = optional(env, 'BFF_SCOPE') ?? 'openid profile email';
+  if (!scope.split(' ').includes('openid')) {
+    throw new ConfigError('BFF_SCOPE', 'must include "openid"');
+  }
+
+  const redisUrl = optional(env, 'REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
+    throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL');
+  }
+  if (redisUrl === undefined && production) {
+    throw new ConfigError('REDIS_URL', 'is required with NODE_ENV=production (the in-memory store loses sessions)');
+  }
+
+  const sessionIdleSeconds = parseInteger(env, 'BFF_SESSION_IDLE', 1800, 60, 7 * 86400);
+  const sessionAbsoluteSeconds = parseInteger(env, 'BFF_SESSION_ABSOLUTE', 43200, 60, 90 * 86400);
+  if (sessionAbsoluteSeconds < sessionIdleSeconds) {
+    throw new ConfigError('BFF_SESSION_ABSOLUTE', 'must not be shorter than BFF_SESSION_IDLE');
+  }
+
+  return {
+    issuer,
+    clientId,
+    publicUrl,
+    redirectUri: `${publicUrl.origin}/bff/callback`,
+    postLogoutRedirectUri: `${publicUrl.origin}/`,
+    keys,
+    clientAuth,
+    clientSecret,
+    scope,
+    sessionSecrets: parseSessionSecrets(env),
+    sessionIdleSeconds,
+    sessionAbsoluteSeconds,
+    cookieSameSite: parseEnum(env, 'BFF_COOKIE_SAMESITE', ['strict', 'lax'] as const, 'strict'),
+    redisUrl,
+    redisPrefix: parseRedisPrefix(env),
+    allowHttp,
+    production,
+    port: parseInteger(env, 'PORT', 3000, 0, 65535),
+    logLevel: parseEnum(env, 'BFF_LOG_LEVEL', LOG_LEVELS, 'info'),
+    trustProxy: parseTrustProxy(env),
+    opTimeoutSeconds: parseInteger(env, 'BFF_OP_TIMEOUT', 10, 1, 120),
+  };
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function required(env: Env, name: string): string {
+  const value = optional(env, name);
+  if (value === undefined) throw new ConfigError(name, 'is required');
+  return value;
+}
+
+function parseFlag(env: Env, name: string): boolean {
+  const value = optional(env, name);
+  if (value === undefined || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true') return true;
+  throw new ConfigError(name, 'must be 1/true or 0/false');
+}
+
+function parseEnum<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = optional(env, name);
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+function parseInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = optional(env, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}`);
+  }
+  return Number(value);
+}
+
+function parseUrl(env: Env, name: string, allowHttp: boolean): URL {
+  const value = required(env, name);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, 'must be an absolute URL');
+  }
+  if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) {
+    throw new ConfigError(name, allowHttp ? 'must be an http(s) URL' : 'must be an https URL (BFF_ALLOW_HTTP=1 permits http for local development)');
+  }
+  if (url.username || url.password || url.hash) {
+    throw new ConfigError(name, 'must not carry credentials or a fragment');
+  }
+  return url;
+}
+
+function parsePublicUrl(env: Env, allowHttp: boolean): URL {
+  const url = parseUrl(env, 'BFF_PUBLIC_URL', allowHttp);
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search) {
+    throw new ConfigError('BFF_PUBLIC_URL', 'must be an origin only, e.g. https://app.example.com (no path or query)');
+  }
+  return url;
+}
+
+async function loadKeys(env: Env): Promise<KeySet> {
+  const file = optional(env, 'BFF_KEYS_FILE');
+  const inline = optional(env, 'BFF_KEYS');
+  if (file !== undefined && inline !== undefined) {
+    throw new ConfigError('BFF_KEYS', 'set either BFF_KEYS or BFF_KEYS_FILE, not both');
+  }
+  const variable = file !== undefined ? 'BFF_KEYS_FILE' : 'BFF_KEYS';
+  let text: string;
+  if (file !== undefined) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(variable, `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  } else if (inline !== undefined) {
+    text = inline;
+  } else {
+    return importKeySet({ keys: [] });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ConfigError(variable, 'is not valid JSON');
+  }
+  try {
+    return await importKeySet(json);
+  } catch (err) {
+    if (err instanceof KeySetError) throw new ConfigError(variable, err.message);
+    throw err;
+  }
+}
+
+function parseClientAuth(env: Env, keys: KeySet): ClientAuthMethod {
+  const fallback = keys.signing.length > 0 ? 'private_key_jwt' : 'client_secret_basic';
+  const method = parseEnum(env, 'BFF_CLIENT_AUTH', CLIENT_AUTH_METHODS, fallback);
+  if (method === 'private_key_jwt' && keys.signing.length === 0) {
+    throw new ConfigError('BFF_CLIENT_AUTH', 'private_key_jwt needs a "use":"sig" key in BFF_KEYS or BFF_KEYS_FILE');
+  }
+  return method;
+}
+
+function parseRedisPrefix(env: Env): string {
+  const prefix = optional(env, 'BFF_REDIS_PREFIX') ?? 'sbff:';
+  if (!/^[\w:.-]{1,64}$/.test(prefix)) {
+    throw new ConfigError('BFF_REDIS_PREFIX', 'must be 1 to 64 letters, digits, or _ : . -');
+  }
+  return prefix;
+}
+
+function parseSessionSecrets(env: Env): string[] {
+  const secrets = required(env, 'BFF_SESSION_SECRET')
+    .split(',')
+    .map((s) => s.trim());
+  if (secrets.some((s) => s.length < 32)) {
+    throw new ConfigError('BFF_SESSION_SECRET', 'each secret must be at least 32 characters');
+  }
+  return secrets;
+}
+
+function parseTrustProxy(env: Env): Config['trustProxy'] {
+  const value = optional(env, 'BFF_TRUST_PROXY');
+  if (value === undefined || value === 'false') return undefined;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  if (/^[\w.:/, -]+$/.test(value)) return value; // addresses, CIDRs or loopback/linklocal/uniquelocal
+  throw new ConfigError('BFF_TRUST_PROXY', 'must be true, a hop count, or a comma-separated list of addresses/subnets');
+}

@@ -1,0 +1,16 @@
+// One error type for everything the BFF answers with an error: an HTTP status,
+// a stable machine-readable code (documented in the README) and one sentence.
+// The sentence is ours, never text from a token or from the OP.
+export class BffError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly description: string,
+    options?: { cause?: unknown },
+  ) {
+    super(description, options);
+    this.name = 'BffError';
+  }
+}
+
+export const badRequest = (code: string, description: string) => new BffError(400, code, description);

@@ -1,0 +1,61 @@
+// Renders every error the same way: JSON {error, error_description} for
+// fetch/XHR callers, a short HTML page for top-level navigations. Unknown
+// errors become a generic 500 that reveals nothing.
+import type { ErrorRequestHandler, Request, Response } from 'express';
+import { BffError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { describe } from '../oidc/provider.js';
+
+export function sendError(req: Request, res: Response, error: BffError): void {
+  res.status(error.status);
+  res.set('Cache-Control', 'no-store');
+  if (wantsHtml(req)) {
+    res.type('html').send(errorPage(error));
+  } else {
+    res.json({ error: error.code, error_description: error.description });
+  }
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const error = asBffError(err);
+    const log = { code: error.code, status: error.status, method: req.method, path: req.path, err: describe(error.cause ?? err) };
+    if (error.status >= 500) logger.error(log, 'request failed');
+    else logger.warn(log, 'request refused');
+    sendError(req, res, error);
+  };
+}
+
+function asBffError(err: unknown): BffError {
+  if (err instanceof BffError) return err;
+  // Errors body-parser and friends raise for malformed requests carry a 4xx status.
+  const status = (err as { status?: unknown }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new BffError(status, 'invalid_request', 'The request is malformed.', { cause: err });
+  }
+  return new BffError(500, 'server_error', 'The BFF could not complete the request.', { cause: err });
+}
+
+// A top-level navigation (the browser following a link or a redirect) gets a page;
+// fetch() and XHR get JSON. Sec-Fetch-Mode is authoritative where browsers send it.
+function wantsHtml(req: Request): boolean {
+  const mode = req.get('sec-fetch-mode');
+  if (mode !== undefined) return mode === 'navigate';
+  return req.accepts(['json', 'html']) === 'html';
+}
+
+function errorPage(error: BffError): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign-in problem</title></head>
+<body><main><h1>Something went wrong</h1>
+<p>${escapeHtml(error.description)}</p>
+<p>Error code: <code>${escapeHtml(error.code)}</code></p>
+<p><a href="/">Back to the application</a></p></main></body></html>
+`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

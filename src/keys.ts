@@ -1,0 +1,129 @@
+// The BFF's own private keys: validated, imported once, and split by purpose.
+// A key's `use` says what it is for and its `alg` fixes the one algorithm it
+// may be used with, so a key registered for RSA-OAEP-256 never decrypts RSA-OAEP.
+import { importJWK, type JWK } from 'jose';
+
+export type KeyUse = 'sig' | 'enc';
+
+export interface SigningKey {
+  kid: string | undefined;
+  alg: string;
+  key: CryptoKey;
+}
+
+export interface DecryptionKey {
+  kid: string | undefined;
+  /** undefined only for EC keys without an `alg`: any ECDH-ES variant. */
+  alg: string | undefined;
+  key: CryptoKey;
+}
+
+export interface KeySet {
+  signing: SigningKey[];
+  decryption: DecryptionKey[];
+  /** The public halves, safe to publish at /.well-known/jwks.json. */
+  publicJwks: { keys: JWK[] };
+}
+
+export class KeySetError extends Error {
+  readonly code = 'ERR_BFF_KEYS';
+  constructor(message: string) {
+    super(message);
+    this.name = 'KeySetError';
+  }
+}
+
+const SIGNING_ALGS: Record<string, readonly string[]> = {
+  RSA: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
+  EC: ['ES256'],
+};
+const ENCRYPTION_ALGS: Record<string, readonly string[]> = {
+  RSA: ['RSA-OAEP', 'RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512'],
+  EC: ['ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A192KW', 'ECDH-ES+A256KW'],
+};
+// Members that may be published; everything else (d, p, q, dp, dq, qi, oth, k, key_ops) stays private.
+const PUBLIC_MEMBERS = ['kty', 'kid', 'use', 'alg', 'crv', 'x', 'y', 'n', 'e', 'x5c', 'x5t', 'x5t#S256'] as const;
+const MAX_KEYS = 64;
+const MIN_RSA_BITS = 2048;
+
+/** Validates a private JWKS and imports its keys; throws KeySetError. */
+export async function importKeySet(jwks: unknown): Promise<KeySet> {
+  if (!isObject(jwks) || !Array.isArray(jwks.keys)) {
+    throw new KeySetError('must be a JSON Web Key Set: {"keys":[...]}');
+  }
+  if (jwks.keys.length > MAX_KEYS) throw new KeySetError(`holds more than ${MAX_KEYS} keys`);
+
+  const set: KeySet = { signing: [], decryption: [], publicJwks: { keys: [] } };
+  const seenKids = new Set<string>();
+  for (const [index, jwk] of jwks.keys.entries()) {
+    const label = `key ${index}${isObject(jwk) && typeof jwk.kid === 'string' ? ` (kid "${jwk.kid}")` : ''}`;
+    const { use, alg } = checkKey(jwk, label);
+    const kid = jwk.kid as string | undefined;
+    if (kid !== undefined) {
+      if (seenKids.has(`${use}:${kid}`)) throw new KeySetError(`${label}: kid is used twice for "use":"${use}"`);
+      seenKids.add(`${use}:${kid}`);
+    }
+    let key: CryptoKey;
+    try {
+      // EC encryption keys without an alg are imported as ECDH keys, good for every ECDH-ES variant.
+      key = (await importJWK({ ...jwk, alg: undefined, use: undefined, key_ops: undefined, ext: false }, alg ?? 'ECDH-ES')) as CryptoKey;
+    } catch {
+      throw new KeySetError(`${label}: is not a valid ${String(jwk.kty)} private key`);
+    }
+    if (use === 'sig') set.signing.push({ kid, alg: alg!, key });
+    else set.decryption.push({ kid, alg, key });
+    set.publicJwks.keys.push(publicPart({ ...jwk, use, ...(alg ? { alg } : {}) }));
+  }
+  return set;
+}
+
+/** The public members of a JWK, never its private parameters. */
+export function publicPart(jwk: JWK): JWK {
+  const pub: Record<string, unknown> = {};
+  for (const member of PUBLIC_MEMBERS) {
+    if (jwk[member] !== undefined) pub[member] = jwk[member];
+  }
+  return pub as JWK;
+}
+
+function checkKey(jwk: unknown, label: string): { use: KeyUse; alg: string | undefined } {
+  if (!isObject(jwk)) throw new KeySetError(`${label}: is not a JSON object`);
+  const kty = jwk.kty;
+  if (kty !== 'RSA' && kty !== 'EC') throw new KeySetError(`${label}: kty must be RSA or EC`);
+  if (typeof jwk.d !== 'string') throw new KeySetError(`${label}: is not a private key (no "d")`);
+  if (jwk.kid !== undefined && (typeof jwk.kid !== 'string' || jwk.kid === '')) {
+    throw new KeySetError(`${label}: kid must be a non-empty string`);
+  }
+  if (kty === 'EC' && jwk.crv !== 'P-256') throw new KeySetError(`${label}: only the P-256 curve is supported`);
+  if (kty === 'RSA' && rsaModulusBits(jwk.n) < MIN_RSA_BITS) {
+    throw new KeySetError(`${label}: RSA keys must be at least ${MIN_RSA_BITS} bits`);
+  }
+
+  if (jwk.alg !== undefined && typeof jwk.alg !== 'string') throw new KeySetError(`${label}: alg must be a string`);
+  let alg = jwk.alg as string | undefined;
+  let use = jwk.use;
+  if (use === undefined && alg !== undefined) {
+    use = SIGNING_ALGS[kty]!.includes(alg) ? 'sig' : ENCRYPTION_ALGS[kty]!.includes(alg) ? 'enc' : undefined;
+  }
+  if (use !== 'sig' && use !== 'enc') {
+    throw new KeySetError(`${label}: needs "use":"sig" or "use":"enc" (or an alg that implies one)`);
+  }
+  const allowed = use === 'sig' ? SIGNING_ALGS[kty]! : ENCRYPTION_ALGS[kty]!;
+  if (alg !== undefined && !allowed.includes(alg)) {
+    throw new KeySetError(`${label}: alg ${alg} does not fit a ${kty} "${use}" key (allowed: ${allowed.join(', ')})`);
+  }
+  // Defaults when the JWK names no alg: the common choice for each key type.
+  alg ??= use === 'sig' ? (kty === 'RSA' ? 'RS256' : 'ES256') : kty === 'RSA' ? 'RSA-OAEP-256' : undefined;
+  return { use, alg };
+}
+
+function rsaModulusBits(n: unknown): number {
+  if (typeof n !== 'string') return 0;
+  const bytes = Buffer.from(n, 'base64url');
+  // Leading zero bits of the first byte do not count.
+  return bytes.length * 8 - (Math.clz32(bytes[0] ?? 0) - 24);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,100 @@
+// Translate openid-client's errors into the BFF's error codes. Each refusal
+// gets its own code (README: troubleshooting), and nothing of the OP's
+// response body or of a token reaches the browser.
+import * as oidc from 'openid-client';
+import { BffError } from '../errors.js';
+
+/** Which OP response was being processed: names the token in the error code. */
+export type Phase = 'authorization_response' | 'id_token' | 'userinfo';
+
+// OAuth / OIDC authorization error codes an OP may send back to the redirect_uri.
+const AUTHORIZATION_ERRORS = new Set([
+  'access_denied',
+  'login_required',
+  'interaction_required',
+  'consent_required',
+  'account_selection_required',
+  'invalid_request',
+  'invalid_scope',
+  'unauthorized_client',
+  'unsupported_response_type',
+  'server_error',
+  'temporarily_unavailable',
+  'request_not_supported',
+  'request_uri_not_supported',
+  'registration_not_supported',
+  'invalid_request_uri',
+  'invalid_request_object',
+]);
+
+const CLAIM_CODES: Record<string, string> = {
+  iss: 'issuer_mismatch',
+  aud: 'audience_mismatch',
+  azp: 'audience_mismatch',
+  nonce: 'nonce_mismatch',
+  sub: 'subject_mismatch',
+  exp: 'expired',
+  iat: 'issued_at_invalid',
+  nbf: 'not_yet_valid',
+  auth_time: 'auth_time_invalid',
+  c_hash: 'hash_mismatch',
+  s_hash: 'hash_mismatch',
+};
+
+export function toBffError(err: unknown, phase: Phase): BffError {
+  if (err instanceof BffError) return err;
+
+  if (err instanceof oidc.AuthorizationResponseError) {
+    const code = AUTHORIZATION_ERRORS.has(err.error) ? err.error : 'authorization_error';
+    return new BffError(400, code, 'The OpenID Provider did not complete the login.', { cause: err });
+  }
+  if (err instanceof oidc.ResponseBodyError) {
+    if (err.error === 'invalid_grant') {
+      return new BffError(400, 'invalid_grant', 'The authorization code is invalid, expired or already used.', { cause: err });
+    }
+    return new BffError(502, `${phase === 'userinfo' ? 'userinfo' : 'token'}_request_failed`, 'The OpenID Provider refused the request.', { cause: err });
+  }
+  if (isTimeout(err)) {
+    return new BffError(504, 'op_timeout', 'The OpenID Provider did not answer in time.', { cause: err });
+  }
+  if (isNetworkError(err)) {
+    return new BffError(502, 'op_unreachable', 'The OpenID Provider cannot be reached.', { cause: err });
+  }
+  if (phase === 'authorization_response') {
+    // e.g. a missing or wrong RFC 9207 `iss` parameter
+    return new BffError(400, 'invalid_authorization_response', 'The authorization response is invalid.', { cause: err });
+  }
+  return new BffError(502, `${phase}_${tokenProblem(err)}`, `The OpenID Provider's ${phase === 'id_token' ? 'ID token' : 'userinfo response'} was refused.`, { cause: err });
+}
+
+/** The suffix of the error code: what exactly was wrong with the token. */
+function tokenProblem(err: unknown): string {
+  if (!(err instanceof Error)) return 'invalid';
+  // openid-client wraps oauth4webapi's error: the details sit one level down.
+  const inner = err.cause instanceof Error ? err.cause : err;
+  const code = (err as { code?: string }).code;
+  const claim = (inner as { cause?: { claim?: unknown } }).cause?.claim;
+  const messages = `${err.message} ${inner.message}`;
+  switch (code) {
+    case 'OAUTH_DECRYPTION_FAILED':
+      return 'decryption_failed';
+    case 'OAUTH_KEY_SELECTION_FAILED':
+      return 'signature_invalid';
+    case 'OAUTH_JWT_CLAIM_COMPARISON_FAILED':
+    case 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED':
+      return (typeof claim === 'string' && CLAIM_CODES[claim]) || 'invalid';
+    case 'OAUTH_UNSUPPORTED_OPERATION':
+      return messages.includes('JWE') ? 'decryption_failed' : 'invalid';
+  }
+  if (messages.includes('signature verification failed')) return 'signature_invalid';
+  if (messages.includes('"alg"')) return 'alg_not_allowed';
+  return 'invalid';
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+}
+
+function isNetworkError(err: unknown): boolean {
+  return err instanceof TypeError && err.message === 'fetch failed';
+}

@@ -1,0 +1,72 @@
+// Process entry: environment -> config -> app -> listen; graceful shutdown.
+// A configuration problem prints one line naming the variable and exits 2.
+import { createServer } from 'node:http';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createApp } from './app.js';
+import { createLogger, type Logger } from './logger.js';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = await loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`sealed-bff: configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  warnAboutWeakSettings(config, logger);
+
+  const app = createApp(config, { logger, staticDir: process.env.BFF_STATIC_DIR || undefined });
+  const server = createServer(app);
+  server.listen(config.port, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info({ port, publicUrl: config.publicUrl.origin, issuer: config.issuer.href }, 'Sealed BFF listening');
+  });
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => {
+      logger.warn('shutdown grace period over; closing remaining connections');
+      server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    server.close(() => {
+      app.bff.close().finally(() => {
+        logger.info('stopped');
+        process.exit(0);
+      });
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+function warnAboutWeakSettings(config: Config, logger: Logger): void {
+  if (config.redisUrl === undefined) {
+    logger.warn('REDIS_URL is not set: sessions live in process memory (development only; lost on restart, not shared between instances)');
+  }
+  if (config.allowHttp) {
+    logger.warn('BFF_ALLOW_HTTP=1: plain-http issuer and public URL are permitted (local development and tests only)');
+  }
+  if (config.clientAuth !== 'private_key_jwt') {
+    logger.warn({ clientAuth: config.clientAuth }, 'client authentication uses a shared secret; private_key_jwt is stronger');
+  }
+  if (config.keys.decryption.length === 0) {
+    logger.warn('no "use":"enc" keys: the OP cannot encrypt id_tokens or userinfo to this BFF');
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`sealed-bff: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

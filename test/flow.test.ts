@@ -1,0 +1,104 @@
+// The whole login flow against a real OP that encrypts id_tokens and userinfo.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createClient } from 'redis';
+import { bffClient, startOp, type TestOp } from './fixtures/op.js';
+import {
+  BFF_ORIGIN,
+  REDIS_URL,
+  assertNoTokens,
+  baseEnv,
+  getUser,
+  keysFor,
+  login,
+  startBff,
+  type TestBff,
+} from './helpers/harness.js';
+
+describe('login flow with encrypted id_token and userinfo', () => {
+  let op: TestOp;
+  let bff: TestBff;
+  const redis = createClient({ url: REDIS_URL });
+
+  before(async () => {
+    const keys = await keysFor();
+    op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
+    bff = await startBff(baseEnv(op, 'bff', keys));
+    await redis.connect();
+  });
+  after(async () => {
+    await bff.close();
+    await op.close();
+    await redis.close();
+  });
+
+  it('signs in, decrypts both responses and shows the merged claims at /bff/user', async () => {
+    const browser = bff.browser();
+    const callback = await login(browser, { returnTo: '/orders?tab=open#top' });
+    assert.equal(callback.status, 302);
+    assert.equal(callback.headers.location, '/orders?tab=open#top');
+
+    const user = await getUser(browser).expect(200);
+    assert.equal(user.headers['cache-control'], 'no-store');
+    assert.equal(user.body.claims.sub, 'alice');
+    assert.equal(user.body.claims.iss, op.issuer);
+    assert.equal(user.body.claims.aud, 'bff');
+    // email and name are only in the (encrypted) userinfo: oidc-provider keeps them out of the id_token.
+    assert.equal(user.body.claims.email, 'alice@example.com');
+    assert.equal(user.body.claims.name, 'Alice Example');
+    assert.equal(user.body.claims.nonce, undefined);
+    assert.match(user.body.logoutUrl, /^\/bff\/logout\?sid=[\w-]+$/);
+    assert.ok(user.body.session.expiresAt > Date.now() / 1000);
+    for (const res of [callback, user]) assertNoTokens(JSON.stringify({ headers: res.headers, body: res.text }));
+  });
+
+  it('keeps the session in Redis with the tokens, and without the raw id_token', async () => {
+    const browser = bff.browser();
+    const callback = await login(browser);
+    const cookie = callback.headers['set-cookie']!.find((c: string) => c.startsWith('bff-session='))!;
+    // express-session cookie: s:<sid>.<signature>
+    const sid = decodeURIComponent(cookie.split(';')[0]!.split('=')[1]!).slice(2).split('.')[0]!;
+    const stored = await redis.get(`${bff.config.redisPrefix}sess:${sid}`);
+    assert.ok(stored, 'session is in Redis');
+    const session = JSON.parse(stored);
+    assert.equal(session.user.sub, 'alice');
+    assert.equal(typeof session.tokens.accessToken, 'string');
+    assert.equal(session.id_token, undefined);
+    assert.doesNotMatch(stored, /eyJ[\w-]+\.[\w-]+\./, 'no JWT (id_token) is stored');
+    // The access token is in Redis, never in anything the browser received.
+    const user = await getUser(browser).expect(200);
+    assert.ok(!callback.text.includes(session.tokens.accessToken));
+    assert.ok(!JSON.stringify(callback.headers).includes(session.tokens.accessToken));
+    assert.ok(!user.text.includes(session.tokens.accessToken));
+  });
+
+  it('sets an HttpOnly, SameSite, Path=/ session cookie and a fresh session id at every login', async () => {
+    const browser = bff.browser();
+    const first = await login(browser);
+    const second = await login(browser);
+    const cookieOf = (res: typeof first) => res.headers['set-cookie']!.find((c: string) => c.startsWith('bff-session='))!;
+    assert.match(cookieOf(first), /HttpOnly/);
+    assert.match(cookieOf(first), /SameSite=Strict/);
+    assert.match(cookieOf(first), /Path=\//);
+    assert.notEqual(cookieOf(first).split(';')[0], cookieOf(second).split(';')[0]);
+  });
+
+  it('answers 401 JSON at /bff/user when nobody is signed in', async () => {
+    const res = await getUser(bff.browser()).expect(401);
+    assert.deepEqual(res.body, { error: 'not_authenticated', error_description: 'No user is signed in.' });
+    assert.equal(res.headers['cache-control'], 'no-store');
+    assert.equal(res.headers['set-cookie'], undefined);
+  });
+
+  it('refuses /bff/user without the X-CSRF header, even when signed in', async () => {
+    const browser = bff.browser();
+    await login(browser);
+    for (const value of [undefined, '0', 'true']) {
+      const req = browser.agent.get('/bff/user');
+      const res = await (value === undefined ? req : req.set('X-CSRF', value)).expect(403);
+      assert.equal(res.body.error, 'csrf_header_missing');
+      assert.equal(res.headers['cache-control'], 'no-store');
+    }
+    await getUser(browser).expect(200);
+  });
+});

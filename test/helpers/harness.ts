@@ -1,0 +1,108 @@
+// Test harness: a real OP (oidc-provider), the BFF built by createApp with
+// the real Redis, a supertest agent as the browser's cookie jar at the BFF,
+// and an OpBrowser for the pages at the OP.
+import request from 'supertest';
+import type { JWK } from 'jose';
+import { createApp, type BffApp } from '../../src/app.js';
+import { loadConfig, type Config, type Env } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { generateKeySet, type KeySpec } from '../../src/keygen.js';
+import { OpBrowser } from '../fixtures/op-browser.js';
+import type { TestOp } from '../fixtures/op.js';
+
+export const BFF_ORIGIN = 'http://bff.test';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export const DEFAULT_KEYS: KeySpec[] = [
+  { use: 'sig', alg: 'PS256' },
+  { use: 'enc', alg: 'RSA-OAEP-256' },
+];
+
+export interface TestKeys {
+  privateJwks: { keys: JWK[] };
+  publicJwks: { keys: JWK[] };
+}
+
+export const keysFor = (specs: KeySpec[] = DEFAULT_KEYS): Promise<TestKeys> => generateKeySet(specs);
+
+/** Collects the BFF's log lines, to assert what is (and is not) logged. */
+export class LogCapture {
+  readonly lines: string[] = [];
+  write(line: string): void {
+    this.lines.push(line);
+  }
+  get text(): string {
+    return this.lines.join('');
+  }
+}
+
+export interface TestBff {
+  app: BffApp;
+  config: Config;
+  logs: LogCapture;
+  /** A browser: its cookie jar at the BFF (supertest agent) and at the OP. */
+  browser(): TestBrowser;
+  close(): Promise<void>;
+}
+
+export interface TestBrowser {
+  agent: request.Agent;
+  op: OpBrowser;
+}
+
+export function baseEnv(op: TestOp, clientId: string, keys: TestKeys, extra: Env = {}): Env {
+  return {
+    BFF_ISSUER: op.issuer,
+    BFF_CLIENT_ID: clientId,
+    BFF_PUBLIC_URL: BFF_ORIGIN,
+    BFF_KEYS: JSON.stringify(keys.privateJwks),
+    BFF_SESSION_SECRET: 'test-session-secret-0123456789abcdef',
+    BFF_ALLOW_HTTP: '1',
+    REDIS_URL,
+    BFF_REDIS_PREFIX: `sbff-test-${process.pid}:`,
+    ...extra,
+  };
+}
+
+export async function startBff(env: Env): Promise<TestBff> {
+  const config = await loadConfig(env);
+  const logs = new LogCapture();
+  const app = createApp(config, { logger: createLogger('debug', logs) });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const opOrigin = config.issuer.origin;
+  return {
+    app,
+    config,
+    logs,
+    browser: () => ({ agent: request.agent(server), op: new OpBrowser(opOrigin) }),
+    close: async () => {
+      await new Promise((resolve) => server.close(resolve));
+      await app.bff.close();
+    },
+  };
+}
+
+/** A complete login: /bff/login -> OP login form -> /bff/callback. Returns the callback response. */
+export async function login(browser: TestBrowser, options: { user?: string; returnTo?: string } = {}) {
+  const query = options.returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(options.returnTo)}`;
+  const start = await browser.agent.get(`/bff/login${query}`).expect(302);
+  const back = await browser.op.signIn(start.headers.location!, options.user ?? 'alice');
+  if (back.origin !== BFF_ORIGIN) throw new Error(`OP sent the browser to ${back.href}`);
+  return browser.agent.get(back.pathname + back.search);
+}
+
+/** Only the OP leg: returns the callback path+query without calling the BFF. */
+export async function authorizeAtOp(browser: TestBrowser, user = 'alice'): Promise<string> {
+  const start = await browser.agent.get('/bff/login').expect(302);
+  const back = await browser.op.signIn(start.headers.location!, user);
+  return back.pathname + back.search;
+}
+
+export const getUser = (browser: TestBrowser) => browser.agent.get('/bff/user').set('X-CSRF', '1');
+
+/** Every response the browser saw must be free of tokens. */
+export function assertNoTokens(body: string): void {
+  // A JWT (JWS or JWE) in compact form, or an opaque oidc-provider token is never shown to the browser.
+  if (/eyJ[\w-]{5,}\.[\w-]*\.[\w-]*/.test(body)) throw new Error(`response carries a JWT: ${body.slice(0, 200)}`);
+}
