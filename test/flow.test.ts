@@ -11,6 +11,9 @@ import {
   getUser,
   keysFor,
   login,
+  sessionCookie,
+  sessionIdOf,
+  setCookies,
   startBff,
   type TestBff,
 } from './helpers/harness.js';
@@ -55,9 +58,7 @@ describe('login flow with encrypted id_token and userinfo', () => {
   it('keeps the session in Redis with the tokens, and without the raw id_token', async () => {
     const browser = bff.browser();
     const callback = await login(browser);
-    const cookie = callback.headers['set-cookie']!.find((c: string) => c.startsWith('bff-session='))!;
-    // express-session cookie: s:<sid>.<signature>
-    const sid = decodeURIComponent(cookie.split(';')[0]!.split('=')[1]!).slice(2).split('.')[0]!;
+    const sid = sessionIdOf(sessionCookie(callback)!);
     const stored = await redis.get(`${bff.config.redisPrefix}sess:${sid}`);
     assert.ok(stored, 'session is in Redis');
     const session = JSON.parse(stored);
@@ -76,7 +77,7 @@ describe('login flow with encrypted id_token and userinfo', () => {
     const browser = bff.browser();
     const first = await login(browser);
     const second = await login(browser);
-    const cookieOf = (res: typeof first) => res.headers['set-cookie']!.find((c: string) => c.startsWith('bff-session='))!;
+    const cookieOf = (res: typeof first) => setCookies(res).find((c) => c.startsWith('bff-session='))!;
     assert.match(cookieOf(first), /HttpOnly/);
     assert.match(cookieOf(first), /SameSite=Strict/);
     assert.match(cookieOf(first), /Path=\//);

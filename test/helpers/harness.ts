@@ -106,3 +106,19 @@ export function assertNoTokens(body: string): void {
   // A JWT (JWS or JWE) in compact form, or an opaque oidc-provider token is never shown to the browser.
   if (/eyJ[\w-]{5,}\.[\w-]*\.[\w-]*/.test(body)) throw new Error(`response carries a JWT: ${body.slice(0, 200)}`);
 }
+
+/** The Set-Cookie lines of a response (supertest types them loosely). */
+export function setCookies(res: { headers: Record<string, unknown> }): string[] {
+  const value = res.headers['set-cookie'];
+  return Array.isArray(value) ? (value as string[]) : typeof value === 'string' ? [value] : [];
+}
+
+/** "name=value" of the session cookie a response sets, if any. */
+export function sessionCookie(res: { headers: Record<string, unknown> }, name = 'bff-session'): string | undefined {
+  return setCookies(res).find((c) => c.startsWith(`${name}=`))?.split(';')[0];
+}
+
+/** The express-session id inside a signed session cookie ("name=s:<id>.<signature>"). */
+export function sessionIdOf(cookie: string): string {
+  return decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1)).slice(2).split('.')[0]!;
+}

@@ -1,0 +1,190 @@
+// /bff/login and /bff/callback: what they accept, and that every refusal is a
+// clear 4xx that leaves no session behind.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { bffClient, startOp, type TestOp } from './fixtures/op.js';
+import {
+  BFF_ORIGIN,
+  authorizeAtOp,
+  baseEnv,
+  getUser,
+  keysFor,
+  login,
+  sessionCookie,
+  setCookies,
+  startBff,
+  type TestBff,
+} from './helpers/harness.js';
+
+describe('/bff/login', () => {
+  let op: TestOp;
+  let bff: TestBff;
+  before(async () => {
+    const keys = await keysFor();
+    op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
+    bff = await startBff(baseEnv(op, 'bff', keys));
+  });
+  after(async () => {
+    await bff.close();
+    await op.close();
+  });
+
+  it('redirects to the OP with PKCE S256, state, nonce, scope and the redirect_uri', async () => {
+    const res = await bff.browser().agent.get('/bff/login').expect(302);
+    const url = new URL(res.headers.location!);
+    assert.equal(url.origin + url.pathname, `${op.issuer}/auth`);
+    const p = url.searchParams;
+    assert.equal(p.get('client_id'), 'bff');
+    assert.equal(p.get('response_type'), 'code');
+    assert.equal(p.get('redirect_uri'), `${BFF_ORIGIN}/bff/callback`);
+    assert.equal(p.get('scope'), 'openid profile email');
+    assert.equal(p.get('code_challenge_method'), 'S256');
+    assert.match(p.get('code_challenge')!, /^[\w-]{43}$/);
+    assert.match(p.get('state')!, /^[\w-]{43}$/);
+    assert.match(p.get('nonce')!, /^[\w-]{43}$/);
+    assert.equal(res.headers['cache-control'], 'no-store');
+    const loginCookie = setCookies(res).find((c) => c.startsWith('bff-login='))!;
+    assert.match(loginCookie, /HttpOnly/);
+    assert.match(loginCookie, /SameSite=Lax/);
+    assert.equal(sessionCookie(res), undefined, 'no session before login');
+  });
+
+  for (const returnTo of [
+    'https://evil.example/',
+    '//evil.example/path',
+    '/\\evil.example',
+    '\\\\evil.example',
+    'javascript:alert(1)',
+    'data:text/html,hi',
+    'relative/path',
+    '/ok\r\nSet-Cookie: a=b',
+    '/tab\there',
+    '',
+  ]) {
+    it(`refuses returnTo=${JSON.stringify(returnTo)} with 400 and no cookie`, async () => {
+      const res = await bff.browser().agent.get(`/bff/login?returnTo=${encodeURIComponent(returnTo)}`).expect(400);
+      assert.equal(res.body.error, 'invalid_return_to');
+      assert.equal(typeof res.body.error_description, 'string');
+      assert.equal(res.headers['set-cookie'], undefined);
+      assert.equal(res.headers.location, undefined);
+    });
+  }
+
+  it('refuses a repeated returnTo', async () => {
+    const res = await bff.browser().agent.get('/bff/login?returnTo=/a&returnTo=/b').expect(400);
+    assert.equal(res.body.error, 'invalid_return_to');
+  });
+
+  it('shows an HTML error page to a top-level navigation, with the code and a link home', async () => {
+    const res = await bff.browser().agent.get('/bff/login?returnTo=//evil.example').set('Sec-Fetch-Mode', 'navigate').expect(400);
+    assert.match(res.headers['content-type']!, /text\/html/);
+    assert.match(res.text, /invalid_return_to/);
+    assert.match(res.text, /<a href="\/">/);
+    assert.doesNotMatch(res.text, /evil\.example/);
+  });
+
+  it('keeps query and fragment of an accepted returnTo', async () => {
+    const callback = await login(bff.browser(), { returnTo: '/a/b?c=d&e=f' });
+    assert.equal(callback.headers.location, '/a/b?c=d&e=f');
+  });
+});
+
+describe('/bff/callback', () => {
+  let op: TestOp;
+  let bff: TestBff;
+  before(async () => {
+    const keys = await keysFor();
+    op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
+    bff = await startBff(baseEnv(op, 'bff', keys));
+  });
+  after(async () => {
+    await bff.close();
+    await op.close();
+  });
+
+  const assertNoSession = async (res: { headers: Record<string, unknown> }, browser = bff.browser()) => {
+    assert.equal(sessionCookie(res), undefined, 'no session cookie');
+    await getUser(browser).expect(401);
+  };
+
+  it('refuses a callback without state', async () => {
+    const browser = bff.browser();
+    const res = await browser.agent.get('/bff/callback?code=abc').expect(400);
+    assert.equal(res.body.error, 'invalid_state');
+    await assertNoSession(res, browser);
+  });
+
+  it('refuses a callback with an unknown state', async () => {
+    const browser = bff.browser();
+    const path = await authorizeAtOp(browser);
+    const forged = path.replace(/state=[\w-]+/, 'state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+    const res = await browser.agent.get(forged).expect(400);
+    assert.equal(res.body.error, 'invalid_state');
+    await assertNoSession(res, browser);
+  });
+
+  it('refuses a replayed callback, and the first login stays valid', async () => {
+    const browser = bff.browser();
+    const path = await authorizeAtOp(browser);
+    await browser.agent.get(path).expect(302);
+    const replay = await browser.agent.get(path).expect(400);
+    assert.equal(replay.body.error, 'invalid_state');
+    await getUser(browser).expect(200);
+  });
+
+  it('refuses a callback carried to another browser (login CSRF)', async () => {
+    const attacker = bff.browser();
+    const path = await authorizeAtOp(attacker, 'mallory');
+    const victim = bff.browser();
+    const res = await victim.agent.get(path).expect(400);
+    assert.equal(res.body.error, 'login_binding_mismatch');
+    await assertNoSession(res, victim);
+  });
+
+  it('refuses a tampered authorization code with invalid_grant', async () => {
+    const browser = bff.browser();
+    const path = await authorizeAtOp(browser);
+    const res = await browser.agent.get(path.replace(/code=[\w-]+/, 'code=tampered-code')).expect(400);
+    assert.equal(res.body.error, 'invalid_grant');
+    await assertNoSession(res, browser);
+  });
+
+  it('passes the OP\'s error (access_denied) on as a 400 without a session', async () => {
+    const browser = bff.browser();
+    const start = await browser.agent.get('/bff/login').expect(302);
+    const state = new URL(start.headers.location!).searchParams.get('state')!;
+    const query = new URLSearchParams({ error: 'access_denied', state, iss: op.issuer });
+    const res = await browser.agent.get(`/bff/callback?${query}`).expect(400);
+    assert.equal(res.body.error, 'access_denied');
+    await assertNoSession(res, browser);
+  });
+
+  it('refuses an authorization response without the OP\'s iss (RFC 9207)', async () => {
+    const browser = bff.browser();
+    const path = await authorizeAtOp(browser);
+    const res = await browser.agent.get(path.replace(/&iss=[^&]+/, '')).expect(400);
+    assert.equal(res.body.error, 'invalid_authorization_response');
+    await assertNoSession(res, browser);
+  });
+
+  it('completes two logins started in two tabs of one browser, in either order', async () => {
+    const browser = bff.browser();
+    const tabA = await authorizeAtOp(browser, 'alice');
+    const tabB = await authorizeAtOp(browser, 'alice');
+    await browser.agent.get(tabB).expect(302);
+    await browser.agent.get(tabA).expect(302);
+    await getUser(browser).expect(200);
+  });
+
+  it('gives a new session id when another user signs in on the same browser, and ends the old one', async () => {
+    const browser = bff.browser();
+    const alice = sessionCookie(await login(browser, { user: 'alice' }))!;
+    // Same BFF cookie jar; a fresh jar at the OP so that bob gets the login form.
+    const bob = sessionCookie(await login({ agent: browser.agent, op: bff.browser().op }, { user: 'bob' }))!;
+    assert.notEqual(alice, bob);
+    assert.equal((await getUser(browser).expect(200)).body.claims.sub, 'bob');
+    // The old cookie, replayed by hand, no longer opens a session.
+    await request(bff.app).get('/bff/user').set('X-CSRF', '1').set('Cookie', alice).expect(401);
+  });
+});
