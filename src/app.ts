@@ -50,12 +50,18 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
   const app = express() as unknown as BffApp;
   app.disable('x-powered-by');
   if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
+  const https = config.publicUrl.protocol === 'https:';
   app.use(
     helmet({
       contentSecurityPolicy: {
-        directives: { 'form-action': ["'self'"], 'connect-src': ["'self'"] },
+        directives: {
+          'form-action': ["'self'"],
+          'connect-src': ["'self'"],
+          // over plain http (local development) upgrading would break every request
+          'upgrade-insecure-requests': https ? [] : null,
+        },
       },
-      strictTransportSecurity: config.publicUrl.protocol === 'https:',
+      strictTransportSecurity: https,
     }),
   );
 

@@ -72,7 +72,10 @@ export async function loadConfig(env: Env): Promise<Config> {
   const clientAuth = parseClientAuth(env, keys);
   const clientSecret = optional(env, 'BFF_CLIENT_SECRET');
   if (clientAuth !== 'private_key_jwt' && clientSecret === undefined) {
-    throw new ConfigError('BFF_CLIENT_SECRET', `is required with BFF_CLIENT_AUTH=${clientAuth}`);
+    const why = optional(env, 'BFF_CLIENT_AUTH')
+      ? `with BFF_CLIENT_AUTH=${clientAuth}`
+      : 'when no "use":"sig" key is in BFF_KEYS/BFF_KEYS_FILE (private_key_jwt needs one)';
+    throw new ConfigError('BFF_CLIENT_SECRET', `is required ${why}`);
   }
 
   const scope = optional(env, 'BFF_SCOPE') ?? 'openid profile email';
