@@ -84,6 +84,33 @@ describe('login flow with encrypted id_token and userinfo', () => {
     assert.notEqual(cookieOf(first).split(';')[0], cookieOf(second).split(';')[0]);
   });
 
+  it('never shows a token to the browser nor writes a token or personal data to the log', async () => {
+    const browser = bff.browser();
+    const start = await browser.agent.get('/bff/login').expect(302);
+    const back = await browser.op.signIn(start.headers.location!, 'carol');
+    const code = back.searchParams.get('code')!;
+    const callback = await browser.agent.get(back.pathname + back.search).expect(302);
+    const replay = await browser.agent.get(back.pathname + back.search).expect(400);
+    const user = await getUser(browser).expect(200);
+    const sessionKey = `${bff.config.redisPrefix}sess:${sessionIdOf(sessionCookie(callback)!)}`;
+    const { accessToken } = JSON.parse((await redis.get(sessionKey))!).tokens;
+    const logout = await browser.agent.get(user.body.logoutUrl).expect(302);
+    assert.equal(await redis.exists(sessionKey), 0, 'logged out');
+
+    for (const res of [start, callback, replay, user, logout]) {
+      const seen = JSON.stringify(res.headers) + res.text;
+      assertNoTokens(seen);
+      assert.ok(!seen.includes(accessToken), 'a response carries the access token');
+    }
+    // What carol's session held must not be in the log either.
+    const logs = bff.logs.text;
+    assert.ok(logs.includes('login completed'), 'the log is captured');
+    for (const secret of [code, accessToken, 'carol@example.com', 'Carol Example']) {
+      assert.ok(!logs.includes(secret), `log contains ${secret}`);
+    }
+    assert.doesNotMatch(logs, /eyJ[\w-]{5,}\./);
+  });
+
   it('answers 401 JSON at /bff/user when nobody is signed in', async () => {
     const res = await getUser(bff.browser()).expect(401);
     assert.deepEqual(res.body, { error: 'not_authenticated', error_description: 'No user is signed in.' });
@@ -102,4 +129,36 @@ describe('login flow with encrypted id_token and userinfo', () => {
     }
     await getUser(browser).expect(200);
   });
+});
+
+describe('login flow with client secret authentication', () => {
+  for (const method of ['client_secret_basic', 'client_secret_post'] as const) {
+    it(`signs in with ${method} and still decrypts the id_token and userinfo`, async () => {
+      const keys = await keysFor([{ use: 'enc', alg: 'ECDH-ES' }]);
+      const op = await startOp({
+        clients: [
+          bffClient('secret-client', BFF_ORIGIN, keys.publicJwks, {
+            token_endpoint_auth_method: method,
+            client_secret: 'a-long-client-secret-for-the-tests-0123456789',
+            id_token_encrypted_response_alg: 'ECDH-ES',
+            userinfo_encrypted_response_alg: 'ECDH-ES',
+          }),
+        ],
+      });
+      const bff = await startBff(
+        baseEnv(op, 'secret-client', keys, {
+          BFF_CLIENT_AUTH: method,
+          BFF_CLIENT_SECRET: 'a-long-client-secret-for-the-tests-0123456789',
+        }),
+      );
+      try {
+        const browser = bff.browser();
+        assert.equal((await login(browser)).status, 302);
+        assert.equal((await getUser(browser).expect(200)).body.claims.email, 'alice@example.com');
+      } finally {
+        await bff.close();
+        await op.close();
+      }
+    });
+  }
 });
