@@ -9,7 +9,10 @@ import { BffError } from './errors.js';
 import { errorHandler } from './http/error-response.js';
 import { requireCsrfHeader } from './http/csrf.js';
 import { createLogger, type Logger } from './logger.js';
+import { KeyStore } from './keys.js';
+import { CodeFlow } from './oidc/code-flow.js';
 import { OpenIdProvider } from './oidc/provider.js';
+import { jwksRoute } from './routes/jwks.js';
 import { callbackRoute } from './routes/callback.js';
 import { healthRoute, readyRoute } from './routes/health.js';
 import { loginRoute } from './routes/login.js';
@@ -39,10 +42,14 @@ export interface BffApp extends Express {
 export function createApp(config: Config, options: CreateAppOptions = {}): BffApp {
   const logger = options.logger ?? createLogger(config.logLevel);
   const stores: Stores = createStores(config, logger);
+  const keys = new KeyStore(config.keys, config.keysFile);
+  const provider = new OpenIdProvider(config, keys, logger);
   const ctx: BffContext = {
     config,
     logger,
-    provider: new OpenIdProvider(config, logger),
+    keys,
+    provider,
+    codeFlow: new CodeFlow(config, keys, provider.fetch),
     stores,
     cookies: cookieNames(config),
   };
@@ -67,6 +74,7 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
 
   app.get('/healthz', healthRoute);
   app.get('/readyz', readyRoute(ctx));
+  app.get('/.well-known/jwks.json', jwksRoute(ctx));
 
   const bff = express.Router();
   bff.use(createSessionMiddleware(config, stores.sessions));

@@ -3,10 +3,28 @@
 // at start with one readable line (see server.ts), never on the first login.
 import { readFileSync } from 'node:fs';
 import { importKeySet, KeySetError, type KeySet } from './keys.js';
+import { checkProfile, profileDefaults } from './profiles.js';
 
 export type ClientAuthMethod = 'private_key_jwt' | 'client_secret_basic' | 'client_secret_post';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type SameSite = 'strict' | 'lax';
+export type Profile = 'none' | 'ftn' | 'fapi2';
+export type RequestObjectMode = 'none' | 'signed' | 'encrypted';
+export type ParMode = 'auto' | 'on' | 'off';
+
+/** What the BFF accepts from the OP: see src/oidc/jose-policy.ts. */
+export interface JoseConfig {
+  /** Refuse plaintext id_tokens and userinfo. */
+  requireEncryption: boolean;
+  /** JWE key management algorithms accepted. */
+  jweAlgs: string[];
+  /** JWE content encryption algorithms accepted. */
+  jweEncs: string[];
+  /** JWS algorithms accepted for the OP's signatures. */
+  jwsAlgs: string[];
+  /** Upper bound of a token or response body, in bytes, checked before any crypto. */
+  maxTokenBytes: number;
+}
 
 export interface Config {
   issuer: URL;
@@ -16,6 +34,8 @@ export interface Config {
   redirectUri: string;
   postLogoutRedirectUri: string;
   keys: KeySet;
+  /** BFF_KEYS_FILE, for reloading on SIGHUP; undefined with inline BFF_KEYS. */
+  keysFile: string | undefined;
   clientAuth: ClientAuthMethod;
   clientSecret: string | undefined;
   scope: string;
@@ -37,6 +57,18 @@ export interface Config {
   trustProxy: boolean | number | string | undefined;
   /** Timeout for every request the BFF makes to the OP, seconds. */
   opTimeoutSeconds: number;
+  profile: Profile;
+  jose: JoseConfig;
+  requestObject: RequestObjectMode;
+  /** JWE alg/enc for encrypted request objects. */
+  requestObjectEncryption: { alg: string; enc: string };
+  par: ParMode;
+  /** The `aud` of private_key_jwt client assertions. */
+  assertionAudience: 'issuer' | 'token_endpoint';
+  /** Extra authorization request parameters sent on every login. */
+  authParams: Record<string, string>;
+  /** Names of authorization parameters /bff/login may take from its query. */
+  loginParams: string[];
 }
 
 export type Env = Record<string, string | undefined>;
@@ -60,8 +92,24 @@ const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = [
   'client_secret_post',
 ];
 
+// Algorithms the BFF can use at all. RSA1_5, dir, PBES2 and shared-secret key
+// wrapping are deliberately absent: no setting turns them on.
+export const SUPPORTED_JWE_ALGS = ['RSA-OAEP', 'RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A192KW', 'ECDH-ES+A256KW'];
+export const SUPPORTED_JWE_ENCS = ['A128GCM', 'A192GCM', 'A256GCM', 'A128CBC-HS256', 'A192CBC-HS384', 'A256CBC-HS512'];
+export const SUPPORTED_JWS_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+const DEFAULT_JWE_ALGS = SUPPORTED_JWE_ALGS.filter((a) => !/^RSA-OAEP-(384|512)$/.test(a));
+const DEFAULT_JWS_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
+// Parameters the BFF sets itself; configuration must not override them.
+const RESERVED_AUTH_PARAMS = [
+  'client_id', 'redirect_uri', 'response_type', 'response_mode', 'scope', 'state', 'nonce',
+  'code_challenge', 'code_challenge_method', 'request', 'request_uri', 'client_assertion', 'client_assertion_type',
+];
+
 /** Reads and validates the whole configuration; throws ConfigError. */
-export async function loadConfig(env: Env): Promise<Config> {
+export async function loadConfig(rawEnv: Env): Promise<Config> {
+  const profile = parseEnum(rawEnv, 'BFF_PROFILE', ['none', 'ftn', 'fapi2'] as const, 'none');
+  // A profile supplies defaults; what the environment says explicitly wins, and is then checked against the profile.
+  const env: Env = { ...profileDefaults(profile), ...withoutEmpty(rawEnv) };
   const allowHttp = parseFlag(env, 'BFF_ALLOW_HTTP');
   const production = env.NODE_ENV === 'production';
   const issuer = parseUrl(env, 'BFF_ISSUER', allowHttp);
@@ -97,13 +145,36 @@ export async function loadConfig(env: Env): Promise<Config> {
     throw new ConfigError('BFF_SESSION_ABSOLUTE', 'must not be shorter than BFF_SESSION_IDLE');
   }
 
-  return {
+  const requireEncryption = parseOptionalFlag(env, 'BFF_REQUIRE_ENCRYPTION') ?? keys.decryption.length > 0;
+  if (requireEncryption && keys.decryption.length === 0) {
+    throw new ConfigError('BFF_REQUIRE_ENCRYPTION', 'is true, but BFF_KEYS/BFF_KEYS_FILE holds no "use":"enc" key to decrypt with');
+  }
+  const jose: JoseConfig = {
+    requireEncryption,
+    jweAlgs: parseList(env, 'BFF_JWE_ALGS', SUPPORTED_JWE_ALGS, DEFAULT_JWE_ALGS),
+    jweEncs: parseList(env, 'BFF_JWE_ENCS', SUPPORTED_JWE_ENCS, SUPPORTED_JWE_ENCS),
+    jwsAlgs: parseList(env, 'BFF_JWS_ALGS', SUPPORTED_JWS_ALGS, DEFAULT_JWS_ALGS),
+    maxTokenBytes: parseInteger(env, 'BFF_MAX_TOKEN_BYTES', 65536, 1024, 1048576),
+  };
+  for (const key of keys.decryption) {
+    if (key.alg !== undefined && !jose.jweAlgs.includes(key.alg)) {
+      throw new ConfigError('BFF_JWE_ALGS', `does not allow ${key.alg}, the alg of enc key ${key.kid ?? '(no kid)'}`);
+    }
+  }
+
+  const requestObject = parseEnum(env, 'BFF_REQUEST_OBJECT', ['none', 'signed', 'encrypted'] as const, 'none');
+  if (requestObject !== 'none' && keys.signing.length === 0) {
+    throw new ConfigError('BFF_REQUEST_OBJECT', `${requestObject} request objects need a "use":"sig" key in BFF_KEYS/BFF_KEYS_FILE`);
+  }
+
+  const config: Config = {
     issuer,
     clientId,
     publicUrl,
     redirectUri: `${publicUrl.origin}/bff/callback`,
     postLogoutRedirectUri: `${publicUrl.origin}/`,
     keys,
+    keysFile: optional(env, 'BFF_KEYS_FILE'),
     clientAuth,
     clientSecret,
     scope,
@@ -119,7 +190,71 @@ export async function loadConfig(env: Env): Promise<Config> {
     logLevel: parseEnum(env, 'BFF_LOG_LEVEL', LOG_LEVELS, 'info'),
     trustProxy: parseTrustProxy(env),
     opTimeoutSeconds: parseInteger(env, 'BFF_OP_TIMEOUT', 10, 1, 120),
+    profile,
+    jose,
+    requestObject,
+    requestObjectEncryption: {
+      alg: parseEnum(env, 'BFF_REQUEST_OBJECT_ALG', SUPPORTED_JWE_ALGS, 'RSA-OAEP-256'),
+      enc: parseEnum(env, 'BFF_REQUEST_OBJECT_ENC', SUPPORTED_JWE_ENCS, 'A128CBC-HS256'),
+    },
+    par: parseEnum(env, 'BFF_PAR', ['auto', 'on', 'off'] as const, 'auto'),
+    assertionAudience: parseEnum(env, 'BFF_ASSERTION_AUDIENCE', ['issuer', 'token_endpoint'] as const, 'issuer'),
+    authParams: parseAuthParams(env),
+    loginParams: parseLoginParams(env),
   };
+  checkProfile(config, env);
+  return config;
+}
+
+function withoutEmpty(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+}
+
+function parseOptionalFlag(env: Env, name: string): boolean | undefined {
+  return optional(env, name) === undefined ? undefined : parseFlag(env, name);
+}
+
+function parseList(env: Env, name: string, supported: readonly string[], fallback: string[]): string[] {
+  const value = optional(env, name);
+  if (value === undefined) return fallback;
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const unsupported = items.filter((item) => !supported.includes(item));
+  if (unsupported.length > 0 || items.length === 0) {
+    throw new ConfigError(name, `${unsupported.length ? `does not support ${unsupported.join(', ')}` : 'is empty'}; choose from ${supported.join(', ')}`);
+  }
+  return items;
+}
+
+function parseAuthParams(env: Env): Record<string, string> {
+  const value = optional(env, 'BFF_AUTH_PARAMS');
+  if (value === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError('BFF_AUTH_PARAMS', 'is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('BFF_AUTH_PARAMS', 'must be a JSON object of strings');
+  }
+  for (const [name, v] of Object.entries(parsed)) {
+    if (typeof v !== 'string') throw new ConfigError('BFF_AUTH_PARAMS', `${name} must be a string`);
+    if (RESERVED_AUTH_PARAMS.includes(name)) throw new ConfigError('BFF_AUTH_PARAMS', `must not set ${name} (the BFF sets it)`);
+  }
+  return parsed as Record<string, string>;
+}
+
+function parseLoginParams(env: Env): string[] {
+  const value = optional(env, 'BFF_LOGIN_PARAMS');
+  if (value === undefined) return [];
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new ConfigError('BFF_LOGIN_PARAMS', `${name} is not a parameter name`);
+    if (RESERVED_AUTH_PARAMS.includes(name) || name === 'returnTo') {
+      throw new ConfigError('BFF_LOGIN_PARAMS', `must not include ${name} (the BFF sets it)`);
+    }
+  }
+  return names;
 }
 
 function optional(env: Env, name: string): string | undefined {

@@ -1,13 +1,17 @@
 // What every route needs, built once by createApp and passed explicitly.
 import type { Config } from './config.js';
+import type { KeyStore } from './keys.js';
 import type { Logger } from './logger.js';
+import type { CodeFlow } from './oidc/code-flow.js';
 import type { OpenIdProvider } from './oidc/provider.js';
 import type { Stores } from './session/stores.js';
 
 export interface BffContext {
   config: Config;
   logger: Logger;
+  keys: KeyStore;
   provider: OpenIdProvider;
+  codeFlow: CodeFlow;
   stores: Stores;
   cookies: { session: string; login: string };
 }

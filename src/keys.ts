@@ -1,6 +1,8 @@
 // The BFF's own private keys: validated, imported once, and split by purpose.
 // A key's `use` says what it is for and its `alg` fixes the one algorithm it
 // may be used with, so a key registered for RSA-OAEP-256 never decrypts RSA-OAEP.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { importJWK, type JWK } from 'jose';
 
 export type KeyUse = 'sig' | 'enc';
@@ -15,6 +17,8 @@ export interface DecryptionKey {
   kid: string | undefined;
   /** undefined only for EC keys without an `alg`: any ECDH-ES variant. */
   alg: string | undefined;
+  /** SHA-256 thumbprint of the key's certificate, when it has one (JWE header `x5t#S256`). */
+  x5tS256: string | undefined;
   key: CryptoKey;
 }
 
@@ -71,7 +75,7 @@ export async function importKeySet(jwks: unknown): Promise<KeySet> {
       throw new KeySetError(`${label}: is not a valid ${String(jwk.kty)} private key`);
     }
     if (use === 'sig') set.signing.push({ kid, alg: alg!, key });
-    else set.decryption.push({ kid, alg, key });
+    else set.decryption.push({ kid, alg, key, x5tS256: certificateThumbprint(jwk) });
     set.publicJwks.keys.push(publicPart({ ...jwk, use, ...(alg ? { alg } : {}) }));
   }
   return set;
@@ -84,6 +88,41 @@ export function publicPart(jwk: JWK): JWK {
     if (jwk[member] !== undefined) pub[member] = jwk[member];
   }
   return pub as JWK;
+}
+
+/**
+ * The BFF's keys, replaceable at run time (SIGHUP) without a restart: every
+ * use reads `current`, so a reload takes effect for the next token.
+ */
+export class KeyStore {
+  constructor(
+    private set: KeySet,
+    /** The BFF_KEYS_FILE to reload from; undefined for inline keys. */
+    readonly file: string | undefined,
+  ) {}
+
+  get current(): KeySet {
+    return this.set;
+  }
+
+  /** Re-reads the key file; on any error the current keys stay in use. */
+  async reload(): Promise<KeySet> {
+    if (this.file === undefined) throw new KeySetError('keys were given inline (BFF_KEYS); only BFF_KEYS_FILE can be reloaded');
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(this.file, 'utf8'));
+    } catch (err) {
+      throw new KeySetError(`cannot read ${this.file} as JSON (${(err as NodeJS.ErrnoException).code ?? 'invalid JSON'})`);
+    }
+    this.set = await importKeySet(json);
+    return this.set;
+  }
+}
+
+function certificateThumbprint(jwk: Record<string, unknown>): string | undefined {
+  if (typeof jwk['x5t#S256'] === 'string') return jwk['x5t#S256'];
+  const cert = Array.isArray(jwk.x5c) ? jwk.x5c[0] : undefined;
+  return typeof cert === 'string' ? createHash('sha256').update(Buffer.from(cert, 'base64')).digest('base64url') : undefined;
 }
 
 function checkKey(jwk: unknown, label: string): { use: KeyUse; alg: string | undefined } {

@@ -23,7 +23,8 @@ describe('/bff/login', () => {
   before(async () => {
     const keys = await keysFor();
     op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
-    bff = await startBff(baseEnv(op, 'bff', keys));
+    // PAR off: the authorization request's parameters are visible in the redirect.
+    bff = await startBff(baseEnv(op, 'bff', keys, { BFF_PAR: 'off' }));
   });
   after(async () => {
     await bff.close();
@@ -96,7 +97,8 @@ describe('/bff/callback', () => {
   before(async () => {
     const keys = await keysFor();
     op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
-    bff = await startBff(baseEnv(op, 'bff', keys));
+    // PAR off: the authorization request's parameters are visible in the redirect.
+    bff = await startBff(baseEnv(op, 'bff', keys, { BFF_PAR: 'off' }));
   });
   after(async () => {
     await bff.close();

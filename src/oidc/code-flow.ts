@@ -1,35 +1,20 @@
 // The authorization code flow, protocol side: build the authorization request
-// (PKCE S256, state, nonce) and turn a callback into verified claims and tokens.
-// openid-client does the protocol work; this module decides what is kept.
+// (PKCE S256, state, nonce; optionally a signed or encrypted request object,
+// pushed with PAR) and turn a callback into verified claims and tokens.
+// openid-client does the protocol work; this module decides what is sent and kept.
 import * as oidc from 'openid-client';
 import type { Config } from '../config.js';
+import { BffError } from '../errors.js';
+import type { KeyStore } from '../keys.js';
 import type { SessionTokens, SessionUser } from '../session/session.js';
 import type { LoginTransaction } from '../session/login-transactions.js';
 import { toBffError } from './errors.js';
+import { RequestObjectEncrypter } from './request-object.js';
 
 export interface AuthorizationRequest {
   url: URL;
   state: string;
   transaction: Omit<LoginTransaction, 'binding'>;
-}
-
-export async function buildAuthorizationRequest(
-  configuration: oidc.Configuration,
-  config: Config,
-  returnTo: string,
-): Promise<AuthorizationRequest> {
-  const codeVerifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const nonce = oidc.randomNonce();
-  const url = oidc.buildAuthorizationUrl(configuration, {
-    redirect_uri: config.redirectUri,
-    scope: config.scope,
-    code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-  });
-  return { url, state, transaction: { codeVerifier, nonce, returnTo } };
 }
 
 // Protocol-only claims: they mean nothing to the SPA.
@@ -40,62 +25,123 @@ export interface CompletedLogin {
   tokens: SessionTokens;
 }
 
-/**
- * Exchanges the code, decrypts and verifies the id_token, then fetches the
- * (possibly encrypted) userinfo for the same subject. Throws BffError.
- */
-export async function completeLogin(
-  configuration: oidc.Configuration,
-  callbackUrl: URL,
-  state: string,
-  tx: LoginTransaction,
-): Promise<CompletedLogin> {
-  let response: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
-  try {
-    response = await oidc.authorizationCodeGrant(configuration, callbackUrl, {
-      pkceCodeVerifier: tx.codeVerifier,
-      expectedState: state,
-      expectedNonce: tx.nonce,
-      idTokenExpected: true,
-    });
-  } catch (err) {
-    throw toBffError(err, isAuthorizationResponseProblem(err) ? 'authorization_response' : 'id_token');
-  }
-  const idClaims = response.claims()!;
+export class CodeFlow {
+  private readonly encrypter: RequestObjectEncrypter;
 
-  let userinfo: Record<string, unknown> = {};
-  if (configuration.serverMetadata().userinfo_endpoint) {
+  constructor(
+    private readonly config: Config,
+    private readonly keys: KeyStore,
+    fetch: oidc.CustomFetch,
+  ) {
+    this.encrypter = new RequestObjectEncrypter(config, fetch);
+  }
+
+  /** `extraParams` are the allow-listed parameters from /bff/login's query, already validated. */
+  async buildAuthorizationRequest(
+    configuration: oidc.Configuration,
+    returnTo: string,
+    extraParams: Record<string, string>,
+  ): Promise<AuthorizationRequest> {
+    const { config } = this;
+    const codeVerifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const params: Record<string, string> = {
+      ...config.authParams,
+      ...extraParams,
+      redirect_uri: config.redirectUri,
+      scope: config.scope,
+      response_type: 'code',
+      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+    };
+    const acrValues = params.acr_values?.split(' ').filter(Boolean);
+    const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
+    const url = await this.authorizationUrl(configuration, params);
+    return { url, state, transaction: { codeVerifier, nonce, returnTo, acrValues, maxAge } };
+  }
+
+  private async authorizationUrl(configuration: oidc.Configuration, params: Record<string, string>): Promise<URL> {
+    const { config } = this;
+    let query: Record<string, string> = params;
+    if (config.requestObject !== 'none') {
+      const key = this.keys.current.signing[0]!;
+      const jar = await oidc.buildAuthorizationUrlWithJAR(configuration, params, { key: key.key, kid: key.kid });
+      let request = jar.searchParams.get('request')!;
+      if (config.requestObject === 'encrypted') request = await this.encrypter.encrypt(request, configuration);
+      query = { client_id: config.clientId, request };
+    }
+    const par = config.par === 'on' || (config.par === 'auto' && configuration.serverMetadata().pushed_authorization_request_endpoint !== undefined);
     try {
-      userinfo = await oidc.fetchUserInfo(configuration, response.access_token, idClaims.sub);
+      return par ? await oidc.buildAuthorizationUrlWithPAR(configuration, query) : oidc.buildAuthorizationUrl(configuration, query);
     } catch (err) {
-      throw toBffError(err, 'userinfo');
+      throw toBffError(err, 'pushed_authorization_request');
     }
   }
 
-  const claims: Record<string, unknown> = { ...userinfo, ...idClaims };
-  for (const name of PROTOCOL_CLAIMS) delete claims[name];
-  const expiresIn = response.expiresIn();
-  return {
-    user: {
-      sub: idClaims.sub,
-      claims,
-      opSid: typeof idClaims.sid === 'string' ? idClaims.sid : undefined,
-    },
-    tokens: {
-      accessToken: response.access_token,
-      tokenType: response.token_type,
-      expiresAt: expiresIn === undefined ? undefined : Math.floor(Date.now() / 1000) + expiresIn,
-      refreshToken: response.refresh_token,
-      scope: response.scope,
-    },
-  };
+  /**
+   * Exchanges the code, verifies the (decrypted) id_token, then fetches the
+   * (possibly encrypted) userinfo for the same subject. Throws BffError.
+   */
+  async completeLogin(
+    configuration: oidc.Configuration,
+    callbackUrl: URL,
+    state: string,
+    tx: LoginTransaction,
+  ): Promise<CompletedLogin> {
+    let response: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+    try {
+      response = await oidc.authorizationCodeGrant(configuration, callbackUrl, {
+        pkceCodeVerifier: tx.codeVerifier,
+        expectedState: state,
+        expectedNonce: tx.nonce,
+        idTokenExpected: true,
+        ...(tx.maxAge !== undefined ? { maxAge: tx.maxAge } : {}),
+      });
+    } catch (err) {
+      throw toBffError(err, isAuthorizationResponseProblem(err) ? 'authorization_response' : 'id_token');
+    }
+    const idClaims = response.claims()!;
+    if (tx.acrValues && tx.acrValues.length > 0 && !tx.acrValues.includes(idClaims.acr as string)) {
+      throw new BffError(403, 'id_token_acr_not_satisfied', 'The sign-in did not reach the requested authentication level (acr).');
+    }
+
+    let userinfo: Record<string, unknown> = {};
+    if (configuration.serverMetadata().userinfo_endpoint) {
+      try {
+        userinfo = await oidc.fetchUserInfo(configuration, response.access_token, idClaims.sub);
+      } catch (err) {
+        throw toBffError(err, 'userinfo');
+      }
+    }
+
+    const claims: Record<string, unknown> = { ...userinfo, ...idClaims };
+    for (const name of PROTOCOL_CLAIMS) delete claims[name];
+    const expiresIn = response.expiresIn();
+    return {
+      user: {
+        sub: idClaims.sub,
+        claims,
+        opSid: typeof idClaims.sid === 'string' ? idClaims.sid : undefined,
+      },
+      tokens: {
+        accessToken: response.access_token,
+        tokenType: response.token_type,
+        expiresAt: expiresIn === undefined ? undefined : Math.floor(Date.now() / 1000) + expiresIn,
+        refreshToken: response.refresh_token,
+        scope: response.scope,
+      },
+    };
+  }
 }
 
 // Errors in the redirect's own parameters (error=, iss, state) come before any
 // token is fetched; they are the browser's request's fault, not the OP's token's.
 function isAuthorizationResponseProblem(err: unknown): boolean {
   if (err instanceof oidc.AuthorizationResponseError) return true;
-  const cause = (err as { cause?: { code?: string; message?: string } } | undefined)?.cause;
+  const cause = (err as { cause?: { message?: string } } | undefined)?.cause;
   const message = `${(err as Error | undefined)?.message ?? ''} ${cause?.message ?? ''}`;
-  return /authorization response|"iss"|"state"|parameter/.test(message) && !/JWT|ID Token/.test(message);
+  return /response parameter|"iss" \(issuer\) (missing|value)|"state"/.test(message) && !/JWT|ID Token/.test(message);
 }

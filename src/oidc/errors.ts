@@ -5,7 +5,7 @@ import * as oidc from 'openid-client';
 import { BffError } from '../errors.js';
 
 /** Which OP response was being processed: names the token in the error code. */
-export type Phase = 'authorization_response' | 'id_token' | 'userinfo';
+export type Phase = 'pushed_authorization_request' | 'authorization_response' | 'id_token' | 'userinfo';
 
 // OAuth / OIDC authorization error codes an OP may send back to the redirect_uri.
 const AUTHORIZATION_ERRORS = new Set([
@@ -43,6 +43,8 @@ const CLAIM_CODES: Record<string, string> = {
 
 export function toBffError(err: unknown, phase: Phase): BffError {
   if (err instanceof BffError) return err;
+  // Our own refusals (jose-policy, op-fetch) come back wrapped by openid-client.
+  if (err instanceof Error && err.cause instanceof BffError) return err.cause;
 
   if (err instanceof oidc.AuthorizationResponseError) {
     const code = AUTHORIZATION_ERRORS.has(err.error) ? err.error : 'authorization_error';
@@ -52,13 +54,17 @@ export function toBffError(err: unknown, phase: Phase): BffError {
     if (err.error === 'invalid_grant') {
       return new BffError(400, 'invalid_grant', 'The authorization code is invalid, expired or already used.', { cause: err });
     }
-    return new BffError(502, `${phase === 'userinfo' ? 'userinfo' : 'token'}_request_failed`, 'The OpenID Provider refused the request.', { cause: err });
+    const request = phase === 'userinfo' ? 'userinfo' : phase === 'pushed_authorization_request' ? 'par' : 'token';
+    return new BffError(502, `${request}_request_failed`, 'The OpenID Provider refused the request.', { cause: err });
   }
   if (isTimeout(err)) {
     return new BffError(504, 'op_timeout', 'The OpenID Provider did not answer in time.', { cause: err });
   }
   if (isNetworkError(err)) {
     return new BffError(502, 'op_unreachable', 'The OpenID Provider cannot be reached.', { cause: err });
+  }
+  if (phase === 'pushed_authorization_request') {
+    return new BffError(502, 'par_request_failed', 'The pushed authorization request failed.', { cause: err });
   }
   if (phase === 'authorization_response') {
     // e.g. a missing or wrong RFC 9207 `iss` parameter
@@ -73,7 +79,8 @@ function tokenProblem(err: unknown): string {
   // openid-client wraps oauth4webapi's error: the details sit one level down.
   const inner = err.cause instanceof Error ? err.cause : err;
   const code = (err as { code?: string }).code;
-  const claim = (inner as { cause?: { claim?: unknown } }).cause?.claim;
+  const details = (inner as { cause?: { claim?: unknown; attribute?: unknown } }).cause;
+  const claim = details?.claim ?? details?.attribute;
   const messages = `${err.message} ${inner.message}`;
   switch (code) {
     case 'OAUTH_DECRYPTION_FAILED':
@@ -82,6 +89,7 @@ function tokenProblem(err: unknown): string {
       return 'signature_invalid';
     case 'OAUTH_JWT_CLAIM_COMPARISON_FAILED':
     case 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED':
+    case 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED':
       return (typeof claim === 'string' && CLAIM_CODES[claim]) || 'invalid';
     case 'OAUTH_UNSUPPORTED_OPERATION':
       return messages.includes('JWE') ? 'decryption_failed' : 'invalid';
@@ -92,7 +100,8 @@ function tokenProblem(err: unknown): string {
 }
 
 function isTimeout(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError' || code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT');
 }
 
 function isNetworkError(err: unknown): boolean {

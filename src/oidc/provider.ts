@@ -5,6 +5,9 @@ import * as oidc from 'openid-client';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { BffError } from '../errors.js';
+import type { KeyStore } from '../keys.js';
+import { metadataProblems, OpMetadataError } from './metadata-check.js';
+import { createOpFetch, type OpEndpoints } from './op-fetch.js';
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
@@ -14,17 +17,24 @@ export class OpenIdProvider {
   private pending: Promise<oidc.Configuration> | undefined;
   private failures = 0;
   private retryAt = 0;
+  private lastError: unknown;
+  private endpoints: OpEndpoints | undefined;
+  /** The fetch openid-client uses for every OP request (size caps, JOSE policy). */
+  readonly fetch: oidc.CustomFetch;
 
   constructor(
     private readonly config: Config,
+    readonly keys: KeyStore,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.fetch = createOpFetch(config, keys, () => this.endpoints);
+  }
 
   /** The OP's configuration; throws BffError(503 op_unavailable) while discovery fails. */
   async configuration(): Promise<oidc.Configuration> {
     if (this.current) return this.current;
     if (!this.pending) {
-      if (Date.now() < this.retryAt) throw opUnavailable();
+      if (Date.now() < this.retryAt) throw opUnavailable(this.lastError);
       this.pending = this.discover().finally(() => (this.pending = undefined));
     }
     return this.pending;
@@ -41,56 +51,56 @@ export class OpenIdProvider {
         config.issuer,
         config.clientId,
         { client_id: config.clientId },
-        clientAuthentication(config),
+        clientAuthentication(config, this.keys),
         {
           timeout: config.opTimeoutSeconds,
+          [oidc.customFetch]: this.fetch,
           execute: config.allowHttp ? [oidc.allowInsecureRequests] : [],
         },
       );
-      applyJosePolicy(configuration, config);
+      const meta = configuration.serverMetadata();
+      const problems = metadataProblems(meta, config, this.keys.current);
+      if (problems.length > 0) throw new OpMetadataError(problems);
+      // Always verify the OP's signature, also on id_tokens from the token
+      // endpoint, where openid-client would otherwise trust TLS alone.
+      oidc.enableNonRepudiationChecks(configuration);
+      this.endpoints = { token: meta.token_endpoint, userinfo: meta.userinfo_endpoint, issuer: meta.issuer, clientId: config.clientId };
       this.current = configuration;
       this.failures = 0;
       this.logger.info({ issuer: config.issuer.href }, 'OP discovery complete');
       return configuration;
     } catch (err) {
       this.failures++;
+      this.lastError = err;
       const delay = Math.min(RETRY_MIN_MS * 2 ** (this.failures - 1), RETRY_MAX_MS);
       this.retryAt = Date.now() + delay;
-      this.logger.warn(
-        { issuer: config.issuer.href, err: describe(err), retryInMs: delay },
-        'OP discovery failed',
-      );
+      const log = { issuer: config.issuer.href, err: describe(err), retryInMs: delay };
+      if (err instanceof OpMetadataError) this.logger.error(log, 'OP metadata does not fit the configuration');
+      else this.logger.warn(log, 'OP discovery failed');
       throw opUnavailable(err);
     }
   }
 }
 
-function clientAuthentication(config: Config): oidc.ClientAuth {
+/**
+ * Client authentication that always uses the current signing key, so a key
+ * reloaded on SIGHUP signs the next assertion. Each assertion gets a fresh jti.
+ */
+function clientAuthentication(config: Config, keys: KeyStore): oidc.ClientAuth {
   switch (config.clientAuth) {
-    case 'private_key_jwt': {
-      const key = config.keys.signing[0]!;
-      return oidc.PrivateKeyJwt({ key: key.key, kid: key.kid });
-    }
+    case 'private_key_jwt':
+      return (as, client, body, headers) => {
+        const key = keys.current.signing[0]!;
+        const options: oidc.ModifyAssertionOptions | undefined =
+          config.assertionAudience === 'token_endpoint'
+            ? { [oidc.modifyAssertion]: (_header, payload) => void (payload.aud = as.token_endpoint) }
+            : undefined;
+        return oidc.PrivateKeyJwt({ key: key.key, kid: key.kid }, options)(as, client, body, headers);
+      };
     case 'client_secret_basic':
       return oidc.ClientSecretBasic(config.clientSecret);
     case 'client_secret_post':
       return oidc.ClientSecretPost(config.clientSecret);
-  }
-}
-
-/**
- * Our JOSE policy on top of openid-client: always verify the OP's signature
- * (openid-client skips it for token-endpoint id_tokens unless asked), and
- * decrypt with the BFF's `enc` keys, each bound to its declared algorithm.
- */
-function applyJosePolicy(configuration: oidc.Configuration, config: Config): void {
-  oidc.enableNonRepudiationChecks(configuration);
-  if (config.keys.decryption.length > 0) {
-    oidc.enableDecryptingResponses(
-      configuration,
-      ['A128GCM', 'A192GCM', 'A256GCM', 'A128CBC-HS256', 'A192CBC-HS384', 'A256CBC-HS512'],
-      ...config.keys.decryption.map(({ key, alg, kid }) => ({ key, alg, kid })),
-    );
   }
 }
 

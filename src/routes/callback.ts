@@ -4,14 +4,13 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { BffContext } from '../context.js';
 import { badRequest } from '../errors.js';
-import { completeLogin } from '../oidc/code-flow.js';
 import { nowSeconds, regenerateSession, saveSession } from '../session/session.js';
 import { loginBinding } from './login.js';
 
 const STATE_FORMAT = /^[A-Za-z0-9_-]{16,128}$/;
 
 export function callbackRoute(ctx: BffContext): RequestHandler {
-  const { config, provider, stores, logger } = ctx;
+  const { config, provider, stores, logger, codeFlow } = ctx;
   return async (req, res) => {
     const state = req.query.state;
     if (typeof state !== 'string' || !STATE_FORMAT.test(state)) {
@@ -28,7 +27,7 @@ export function callbackRoute(ctx: BffContext): RequestHandler {
     }
 
     const callbackUrl = new URL(req.originalUrl, config.publicUrl);
-    const login = await completeLogin(await provider.configuration(), callbackUrl, state, tx);
+    const login = await codeFlow.completeLogin(await provider.configuration(), callbackUrl, state, tx);
 
     await regenerateSession(req);
     req.session.user = login.user;

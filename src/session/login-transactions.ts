@@ -10,6 +10,10 @@ export interface LoginTransaction {
   codeVerifier: string;
   nonce: string;
   returnTo: string;
+  /** acr values requested; the id_token's acr must be one of them. */
+  acrValues: string[] | undefined;
+  /** max_age requested; the id_token's auth_time must honour it. */
+  maxAge: number | undefined;
 }
 
 export interface LoginTransactionStore {

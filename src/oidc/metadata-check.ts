@@ -1,0 +1,79 @@
+// Compares the OP's discovery metadata with what this BFF is configured to
+// do, so that a mismatch is named at start instead of failing every login.
+import type * as oidc from 'openid-client';
+import type { Config } from '../config.js';
+import type { KeySet } from '../keys.js';
+
+export class OpMetadataError extends Error {
+  readonly code = 'ERR_BFF_OP_METADATA';
+  constructor(readonly problems: string[]) {
+    super(`the OP does not support this configuration: ${problems.join('; ')}`);
+    this.name = 'OpMetadataError';
+  }
+}
+
+export function metadataProblems(meta: oidc.ServerMetadata, config: Config, keys: KeySet): string[] {
+  const problems: string[] = [];
+  const lacks = (field: string, wanted: string, setting: string) => problems.push(`${field} lacks ${wanted} (${setting})`);
+  const supports = (field: keyof oidc.ServerMetadata, value: string) => {
+    const advertised = meta[field];
+    return !Array.isArray(advertised) || advertised.includes(value);
+  };
+
+  if (!supports('token_endpoint_auth_methods_supported', config.clientAuth)) {
+    lacks('token_endpoint_auth_methods_supported', config.clientAuth, 'BFF_CLIENT_AUTH');
+  }
+  const signingKey = keys.signing[0];
+  if (config.clientAuth === 'private_key_jwt' && signingKey && !supports('token_endpoint_auth_signing_alg_values_supported', signingKey.alg)) {
+    lacks('token_endpoint_auth_signing_alg_values_supported', signingKey.alg, 'the "sig" key in BFF_KEYS');
+  }
+  if (!supports('code_challenge_methods_supported', 'S256')) lacks('code_challenge_methods_supported', 'S256', 'PKCE');
+  if (Array.isArray(meta.id_token_signing_alg_values_supported) && !meta.id_token_signing_alg_values_supported.some((alg) => config.jose.jwsAlgs.includes(alg))) {
+    lacks('id_token_signing_alg_values_supported', `any of ${config.jose.jwsAlgs.join(', ')}`, 'BFF_JWS_ALGS');
+  }
+
+  if (config.jose.requireEncryption) {
+    const keyAlgs = new Set(
+      keys.decryption.flatMap((k) => (k.alg ? [k.alg] : config.jose.jweAlgs.filter((alg) => alg.startsWith('ECDH-ES')))),
+    );
+    const usableAlgs = [...keyAlgs].filter((alg) => config.jose.jweAlgs.includes(alg));
+    const targets = meta.userinfo_endpoint ? (['id_token', 'userinfo'] as const) : (['id_token'] as const);
+    for (const target of targets) {
+      const algField = `${target}_encryption_alg_values_supported` as const;
+      const encField = `${target}_encryption_enc_values_supported` as const;
+      const algs = meta[algField];
+      if (!Array.isArray(algs)) {
+        problems.push(`${algField} is not advertised: the OP does not say it can encrypt ${target} (BFF_REQUIRE_ENCRYPTION)`);
+        continue;
+      }
+      if (!algs.some((alg) => usableAlgs.includes(alg))) lacks(algField, `any of ${usableAlgs.join(', ')}`, 'the "enc" keys in BFF_KEYS and BFF_JWE_ALGS');
+      const encs = meta[encField];
+      if (Array.isArray(encs) && !encs.some((enc) => config.jose.jweEncs.includes(enc))) {
+        lacks(encField, `any of ${config.jose.jweEncs.join(', ')}`, 'BFF_JWE_ENCS');
+      }
+    }
+  }
+
+  if (config.requestObject !== 'none') {
+    if (meta.request_parameter_supported === false) problems.push(`request_parameter_supported is false (BFF_REQUEST_OBJECT=${config.requestObject})`);
+    if (signingKey && !supports('request_object_signing_alg_values_supported', signingKey.alg)) {
+      lacks('request_object_signing_alg_values_supported', signingKey.alg, 'BFF_REQUEST_OBJECT');
+    }
+  }
+  if (config.requestObject === 'encrypted') {
+    const { alg, enc } = config.requestObjectEncryption;
+    if (!Array.isArray(meta.request_object_encryption_alg_values_supported) || !meta.request_object_encryption_alg_values_supported.includes(alg)) {
+      lacks('request_object_encryption_alg_values_supported', alg, 'BFF_REQUEST_OBJECT_ALG');
+    }
+    if (!supports('request_object_encryption_enc_values_supported', enc)) lacks('request_object_encryption_enc_values_supported', enc, 'BFF_REQUEST_OBJECT_ENC');
+    if (!meta.jwks_uri) problems.push('jwks_uri is missing: no OP key to encrypt request objects to (BFF_REQUEST_OBJECT=encrypted)');
+  }
+  if (config.par === 'on' && !meta.pushed_authorization_request_endpoint) {
+    problems.push('pushed_authorization_request_endpoint is missing (BFF_PAR=on)');
+  }
+  if (config.profile === 'fapi2' && meta.authorization_response_iss_parameter_supported !== true) {
+    problems.push('authorization_response_iss_parameter_supported is not true (BFF_PROFILE=fapi2 requires RFC 9207)');
+  }
+  if (!meta.jwks_uri) problems.push('jwks_uri is missing: the OP\'s signatures cannot be verified');
+  return problems;
+}

@@ -1,0 +1,99 @@
+// The fetch openid-client uses for every request to the OP. It caps response
+// sizes, and applies the JOSE policy to token and userinfo responses before
+// openid-client processes them: the id_token or userinfo JWE is replaced by its
+// verified-to-be-acceptable inner JWS, which openid-client then validates.
+import * as oidc from 'openid-client';
+import type { Config } from '../config.js';
+import { BffError } from '../errors.js';
+import type { KeyStore } from '../keys.js';
+import { openToken, TokenRefusedError } from './jose-policy.js';
+
+// Discovery documents and JWKS are small; token responses hold at most a couple of tokens.
+const MAX_METADATA_BYTES = 256 * 1024;
+
+export interface OpEndpoints {
+  token?: string;
+  userinfo?: string;
+  issuer: string;
+  clientId: string;
+}
+
+export function createOpFetch(config: Config, keys: KeyStore, endpoints: () => OpEndpoints | undefined): oidc.CustomFetch {
+  const maxBodyBytes = Math.max(MAX_METADATA_BYTES, 2 * config.jose.maxTokenBytes + 16 * 1024);
+  return async (url, options) => {
+    const response = await fetch(url, options as RequestInit);
+    const known = endpoints();
+    const body = await readBody(response, maxBodyBytes, url === known?.userinfo ? 'userinfo' : 'op_response');
+    if (known && url === known.token && response.status === 200) {
+      return rebuild(response, await processTokenResponse(body, config, keys));
+    }
+    if (known && url === known.userinfo && response.status === 200) {
+      return rebuild(response, await processUserinfo(response, body, config, keys, known));
+    }
+    return rebuild(response, body);
+  };
+}
+
+async function processTokenResponse(body: Uint8Array, config: Config, keys: KeyStore): Promise<Uint8Array> {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    return body; // openid-client reports the malformed response
+  }
+  if (typeof json !== 'object' || json === null || typeof (json as { id_token?: unknown }).id_token !== 'string') return body;
+  const tokens = json as { id_token: string };
+  const opened = await openToken(tokens.id_token, 'id_token', config.jose, keys.current.decryption);
+  return new TextEncoder().encode(JSON.stringify({ ...tokens, id_token: opened.jws }));
+}
+
+async function processUserinfo(response: Response, body: Uint8Array, config: Config, keys: KeyStore, endpoints: OpEndpoints): Promise<Uint8Array> {
+  const contentType = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (contentType !== 'application/jwt') {
+    if (config.jose.requireEncryption) {
+      throw new TokenRefusedError('userinfo', 'not_encrypted', 'The userinfo response was refused: it is not encrypted, and this BFF requires encryption.');
+    }
+    return body;
+  }
+  const opened = await openToken(new TextDecoder().decode(body).trim(), 'userinfo', config.jose, keys.current.decryption);
+  // openid-client checks iss and aud of a JWT userinfo only when present; a signed userinfo must carry both.
+  const { iss, aud } = opened.payload;
+  if (iss !== endpoints.issuer) {
+    throw new TokenRefusedError('userinfo', 'issuer_mismatch', 'The userinfo response was refused: it is not from this OP.');
+  }
+  if (aud !== endpoints.clientId && !(Array.isArray(aud) && aud.includes(endpoints.clientId))) {
+    throw new TokenRefusedError('userinfo', 'audience_mismatch', 'The userinfo response was refused: it is not for this client.');
+  }
+  return new TextEncoder().encode(opened.jws);
+}
+
+/** Reads a body, refusing anything larger than `limit` without buffering it. */
+async function readBody(response: Response, limit: number, what: 'userinfo' | 'op_response'): Promise<Uint8Array> {
+  const tooLarge = () =>
+    what === 'userinfo'
+      ? new TokenRefusedError('userinfo', 'too_large', `The userinfo response was refused: it is larger than ${limit} bytes.`)
+      : new BffError(502, 'op_response_too_large', 'The OpenID Provider sent a response larger than the BFF accepts.');
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > limit) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  if (!response.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function rebuild(original: Response, body: Uint8Array): Response {
+  const headers = new Headers(original.headers);
+  // The body may have changed: its length and encoding are no longer the original's.
+  headers.delete('content-length');
+  headers.delete('content-encoding');
+  const nullBody = original.status === 204 || original.status === 304;
+  return new Response(nullBody ? null : (body as Uint8Array<ArrayBuffer>), { status: original.status, statusText: original.statusText, headers });
+}
