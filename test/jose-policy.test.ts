@@ -1,0 +1,222 @@
+// The JOSE policy against a hostile OP: every forged, downgraded or malformed
+// id_token and userinfo response is refused with its own error code, leaves no
+// session, and the BFF stays healthy.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { bffClient } from './fixtures/op.js';
+import { fakeJwe, hmacWithPublicKey, startHostileOp, unsignedJwt, type Claims, type HostileOp } from './fixtures/hostile-op.js';
+import { BFF_ORIGIN, baseEnv, getUser, keysFor, login, startBff, type TestBff, type TestKeys } from './helpers/harness.js';
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+describe('JOSE policy against a hostile OP', () => {
+  let op: HostileOp;
+  let keys: TestKeys;
+  let bff: TestBff;
+
+  before(async () => {
+    keys = await keysFor();
+    const encKey = keys.privateJwks.keys.find((k) => k.use === 'enc')!;
+    op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks)], encKey);
+    bff = await startBff(baseEnv(op, 'bff', keys));
+  });
+  after(async () => {
+    await bff.close();
+    await op.close();
+  });
+
+  /** Logs in with the OP's responses rewritten; expects the refusal `code` and no session. */
+  async function expectRefusal(code: string, status = 502) {
+    const browser = bff.browser();
+    const res = await login(browser);
+    op.tamper = {};
+    assert.equal(res.body.error, code, `status ${res.status}: ${res.text}`);
+    assert.equal(res.status, status);
+    assert.equal(res.body.error_description.includes('eyJ'), false);
+    await getUser(browser).expect(401);
+    assert.doesNotMatch(bff.logs.text, /eyJ[\w-]{10,}\./, 'no token in the log');
+  }
+
+  const id = (mutate: (claims: Claims) => Claims | void) => async (claims: Claims) =>
+    op.encryptForBff(await op.signAsOp(mutate(claims) ?? claims));
+
+  it('accepts the untampered flow through the proxy', async () => {
+    const browser = bff.browser();
+    assert.equal((await login(browser)).status, 302);
+    await getUser(browser).expect(200);
+  });
+
+  it('refuses a forged signature', async () => {
+    op.tamper.idToken = async (c) => op.encryptForBff(await op.signAsAttacker(c));
+    await expectRefusal('id_token_signature_invalid');
+  });
+
+  it('never trusts a key carried in the token header (jwk)', async () => {
+    op.tamper.idToken = async (c) => op.encryptForBff(await op.signAsAttacker(c, { jwk: op.attackerPublicJwk }));
+    await expectRefusal('id_token_header_not_allowed');
+  });
+
+  it('never fetches a jku', async () => {
+    const before = op.jwksFetches;
+    op.tamper.idToken = async (c) => op.encryptForBff(await op.signAsAttacker(c, { jku: `${op.issuer}/jwks` }));
+    await expectRefusal('id_token_header_not_allowed');
+    assert.equal(op.jwksFetches, before);
+  });
+
+  it('refuses a plaintext id_token (downgrade) when it expects encryption', async () => {
+    op.tamper.idToken = (c) => op.signAsOp(c);
+    await expectRefusal('id_token_not_encrypted');
+  });
+
+  it('refuses an inner "alg":"none"', async () => {
+    op.tamper.idToken = (c) => op.encryptForBff(unsignedJwt(c));
+    await expectRefusal('id_token_alg_not_allowed');
+  });
+
+  it('refuses HS256 keyed with the OP\'s public key', async () => {
+    op.tamper.idToken = (c) => op.encryptForBff(hmacWithPublicKey(c, op.opPublicRsaJwk));
+    await expectRefusal('id_token_alg_not_allowed');
+  });
+
+  it('refuses a wrong issuer', async () => {
+    op.tamper.idToken = id((c) => ({ ...c, iss: 'https://evil.example' }));
+    await expectRefusal('id_token_issuer_mismatch');
+  });
+
+  it('refuses a wrong audience', async () => {
+    op.tamper.idToken = id((c) => ({ ...c, aud: 'another-client' }));
+    await expectRefusal('id_token_audience_mismatch');
+  });
+
+  it('refuses a wrong nonce', async () => {
+    op.tamper.idToken = id((c) => ({ ...c, nonce: 'not-the-nonce' }));
+    await expectRefusal('id_token_nonce_mismatch');
+  });
+
+  it('refuses an expired id_token', async () => {
+    op.tamper.idToken = id((c) => ({ ...c, iat: nowSeconds() - 7200, exp: nowSeconds() - 3600 }));
+    await expectRefusal('id_token_expired');
+  });
+
+  it('refuses RSA1_5 and dir before any crypto', async () => {
+    op.tamper.idToken = () => fakeJwe({ alg: 'RSA1_5', enc: 'A128CBC-HS256' });
+    await expectRefusal('id_token_encryption_alg_not_allowed');
+    op.tamper.idToken = () => fakeJwe({ alg: 'dir', enc: 'A256GCM' });
+    await expectRefusal('id_token_encryption_alg_not_allowed');
+    op.tamper.idToken = () => fakeJwe({ alg: 'PBES2-HS256+A128KW', enc: 'A256GCM', p2c: 100000000, p2s: 'AAAA' });
+    await expectRefusal('id_token_encryption_alg_not_allowed');
+  });
+
+  it('refuses compressed content (zip bomb) before any crypto', async () => {
+    op.tamper.idToken = () => fakeJwe({ alg: 'RSA-OAEP-256', enc: 'A256GCM', zip: 'DEF' }, 4096);
+    await expectRefusal('id_token_compression_not_allowed');
+  });
+
+  it('refuses an oversized id_token before any crypto', async () => {
+    op.tamper.idToken = () => fakeJwe({ alg: 'RSA-OAEP-256', enc: 'A256GCM' }, 70 * 1024);
+    await expectRefusal('id_token_too_large');
+  });
+
+  it('refuses an oversized header', async () => {
+    op.tamper.idToken = () => fakeJwe({ alg: 'RSA-OAEP-256', enc: 'A256GCM', pad: 'x'.repeat(5000) });
+    await expectRefusal('id_token_header_too_large');
+  });
+
+  it('refuses garbage', async () => {
+    op.tamper.idToken = () => 'this is not a token';
+    await expectRefusal('id_token_malformed');
+    op.tamper.idToken = () => 'eyJub3QganNvbg.e30.e30.e30.e30';
+    await expectRefusal('id_token_malformed');
+  });
+
+  it('refuses encrypted claims that are not signed', async () => {
+    op.tamper.idToken = (c) => op.encryptForBff(JSON.stringify(c));
+    await expectRefusal('id_token_not_signed');
+  });
+
+  it('refuses a JWE for another key', async () => {
+    const stranger = await keysFor([{ use: 'enc', alg: 'RSA-OAEP-256' }]);
+    const { CompactEncrypt, importJWK } = await import('jose');
+    const key = await importJWK(stranger.publicJwks.keys[0]!, 'RSA-OAEP-256');
+    op.tamper.idToken = async (c) =>
+      new CompactEncrypt(new TextEncoder().encode(await op.signAsOp(c))).setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM' }).encrypt(key);
+    await expectRefusal('id_token_decryption_failed');
+  });
+
+  it('refuses a plaintext userinfo (downgrade)', async () => {
+    op.tamper.userinfo = (c) => ({ body: JSON.stringify(c), contentType: 'application/json' });
+    await expectRefusal('userinfo_not_encrypted');
+  });
+
+  it('refuses userinfo for another subject', async () => {
+    op.tamper.userinfo = async (c) => ({ body: await op.encryptForBff(await op.signAsOp({ ...c, sub: 'mallory' })), contentType: 'application/jwt' });
+    await expectRefusal('userinfo_subject_mismatch');
+  });
+
+  it('refuses a signed userinfo without iss, or for another audience', async () => {
+    op.tamper.userinfo = async ({ iss: _iss, ...c }) => ({ body: await op.encryptForBff(await op.signAsOp(c)), contentType: 'application/jwt' });
+    await expectRefusal('userinfo_issuer_mismatch');
+    op.tamper.userinfo = async (c) => ({ body: await op.encryptForBff(await op.signAsOp({ ...c, aud: 'another-client' })), contentType: 'application/jwt' });
+    await expectRefusal('userinfo_audience_mismatch');
+  });
+
+  it('refuses a forged userinfo signature', async () => {
+    op.tamper.userinfo = async (c) => ({ body: await op.encryptForBff(await op.signAsAttacker(c)), contentType: 'application/jwt' });
+    await expectRefusal('userinfo_signature_invalid');
+  });
+
+  it('refuses an oversized userinfo', async () => {
+    op.tamper.userinfo = () => ({ body: 'x'.repeat(300 * 1024), contentType: 'application/jwt' });
+    await expectRefusal('userinfo_too_large');
+  });
+
+  it('does not refetch the OP\'s JWKS for every unknown kid (no refetch storm)', async () => {
+    const before = op.jwksFetches;
+    for (let i = 0; i < 10; i++) {
+      op.tamper.idToken = async (c) => op.encryptForBff(await op.signAsAttacker(c, { kid: randomBytes(8).toString('hex') }));
+      await expectRefusal('id_token_signature_invalid');
+    }
+    assert.ok(op.jwksFetches - before <= 1, `JWKS fetched ${op.jwksFetches - before} times for 10 unknown kids`);
+  });
+
+  it('is still healthy and logs users in after all of that', async () => {
+    await bff.browser().agent.get('/healthz').expect(200);
+    const browser = bff.browser();
+    assert.equal((await login(browser)).status, 302);
+    assert.equal((await getUser(browser).expect(200)).body.claims.email, 'alice@example.com');
+  });
+});
+
+describe('JOSE policy settings', () => {
+  it('BFF_JWE_ENCS narrows the content encryption algorithms', async () => {
+    const keys = await keysFor();
+    const encKey = keys.privateJwks.keys.find((k) => k.use === 'enc')!;
+    const op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks)], encKey);
+    const bff = await startBff(baseEnv(op, 'bff', keys, { BFF_JWE_ENCS: 'A128CBC-HS256' }));
+    try {
+      // The OP is registered for A256GCM: refused before decryption.
+      const res = await login(bff.browser());
+      assert.equal(res.body.error, 'id_token_encryption_enc_not_allowed');
+    } finally {
+      await bff.close();
+      await op.close();
+    }
+  });
+
+  it('BFF_REQUIRE_ENCRYPTION=false accepts a plaintext id_token from an OP that holds back encryption', async () => {
+    const keys = await keysFor();
+    const encKey = keys.privateJwks.keys.find((k) => k.use === 'enc')!;
+    const op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks)], encKey);
+    const bff = await startBff(baseEnv(op, 'bff', keys, { BFF_REQUIRE_ENCRYPTION: 'false' }));
+    try {
+      op.tamper.idToken = (c) => op.signAsOp(c);
+      const browser = bff.browser();
+      assert.equal((await login(browser)).status, 302);
+      await getUser(browser).expect(200);
+    } finally {
+      await bff.close();
+      await op.close();
+    }
+  });
+});
