@@ -3,7 +3,7 @@
 // needs it: OP discovery is lazy and retried, Redis connects in the background.
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import type { Config } from './config.js';
+import { assertKeysFit, type Config } from './config.js';
 import type { BffContext } from './context.js';
 import { BffError } from './errors.js';
 import { errorHandler } from './http/error-response.js';
@@ -34,6 +34,12 @@ export interface CreateAppOptions {
 export interface BffApp extends Express {
   bff: {
     context: BffContext;
+    /**
+     * Re-reads BFF_KEYS_FILE (server.ts calls it on SIGHUP). Sessions and
+     * requests in flight are unaffected; an unusable key set is refused and
+     * the current keys stay.
+     */
+    reloadKeys(): Promise<void>;
     /** Closes the session store connection. Call after the HTTP server has closed. */
     close(): Promise<void>;
   };
@@ -89,6 +95,13 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
   app.use((_req, _res, next) => next(new BffError(404, 'not_found', 'Not found.')));
   app.use(errorHandler(logger));
 
-  app.bff = { context: ctx, close: () => stores.close() };
+  app.bff = {
+    context: ctx,
+    reloadKeys: async () => {
+      const set = await keys.reload((candidate) => assertKeysFit(candidate, config));
+      logger.info({ kids: set.publicJwks.keys.map((k) => `${k.use}:${k.kid ?? '-'}`) }, 'keys reloaded');
+    },
+    close: () => stores.close(),
+  };
   return app;
 }

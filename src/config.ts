@@ -156,11 +156,6 @@ export async function loadConfig(rawEnv: Env): Promise<Config> {
     jwsAlgs: parseList(env, 'BFF_JWS_ALGS', SUPPORTED_JWS_ALGS, DEFAULT_JWS_ALGS),
     maxTokenBytes: parseInteger(env, 'BFF_MAX_TOKEN_BYTES', 65536, 1024, 1048576),
   };
-  for (const key of keys.decryption) {
-    if (key.alg !== undefined && !jose.jweAlgs.includes(key.alg)) {
-      throw new ConfigError('BFF_JWE_ALGS', `does not allow ${key.alg}, the alg of enc key ${key.kid ?? '(no kid)'}`);
-    }
-  }
 
   const requestObject = parseEnum(env, 'BFF_REQUEST_OBJECT', ['none', 'signed', 'encrypted'] as const, 'none');
   if (requestObject !== 'none' && keys.signing.length === 0) {
@@ -202,8 +197,28 @@ export async function loadConfig(rawEnv: Env): Promise<Config> {
     authParams: parseAuthParams(env),
     loginParams: parseLoginParams(env),
   };
+  assertKeysFit(keys, config);
   checkProfile(config, env);
   return config;
+}
+
+/**
+ * The key set must serve the configuration: at start, and again for a key set
+ * reloaded on SIGHUP (which is refused, keeping the old keys, if it does not).
+ */
+export function assertKeysFit(keys: KeySet, config: Pick<Config, 'clientAuth' | 'jose' | 'requestObject' | 'keysFile'>): void {
+  const variable = config.keysFile !== undefined ? 'BFF_KEYS_FILE' : 'BFF_KEYS';
+  if ((config.clientAuth === 'private_key_jwt' || config.requestObject !== 'none') && keys.signing.length === 0) {
+    throw new ConfigError(variable, 'has no "use":"sig" key, needed for private_key_jwt and request objects');
+  }
+  if (config.jose.requireEncryption && keys.decryption.length === 0) {
+    throw new ConfigError(variable, 'has no "use":"enc" key, and encryption is required (BFF_REQUIRE_ENCRYPTION)');
+  }
+  for (const key of keys.decryption) {
+    if (key.alg !== undefined && !config.jose.jweAlgs.includes(key.alg)) {
+      throw new ConfigError('BFF_JWE_ALGS', `does not allow ${key.alg}, the alg of enc key ${key.kid ?? '(no kid)'}`);
+    }
+  }
 }
 
 function withoutEmpty(env: Env): Env {

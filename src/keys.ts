@@ -105,8 +105,11 @@ export class KeyStore {
     return this.set;
   }
 
-  /** Re-reads the key file; on any error the current keys stay in use. */
-  async reload(): Promise<KeySet> {
+  /**
+   * Re-reads the key file; `check` may refuse the new set. On any error the
+   * current keys stay in use.
+   */
+  async reload(check: (set: KeySet) => void = () => {}): Promise<KeySet> {
     if (this.file === undefined) throw new KeySetError('keys were given inline (BFF_KEYS); only BFF_KEYS_FILE can be reloaded');
     let json: unknown;
     try {
@@ -114,8 +117,10 @@ export class KeyStore {
     } catch (err) {
       throw new KeySetError(`cannot read ${this.file} as JSON (${(err as NodeJS.ErrnoException).code ?? 'invalid JSON'})`);
     }
-    this.set = await importKeySet(json);
-    return this.set;
+    const set = await importKeySet(json);
+    check(set);
+    this.set = set;
+    return set;
   }
 }
 

@@ -18,7 +18,6 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
           '*.access_token',
           '*.refresh_token',
           '*.id_token',
-          '*.code',
           '*.client_secret',
         ],
         censor: '[redacted]',

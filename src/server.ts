@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createApp } from './app.js';
 import { createLogger, type Logger } from './logger.js';
+import { OpMetadataError } from './oidc/metadata-check.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -23,6 +24,15 @@ async function main(): Promise<void> {
 
   const app = createApp(config, { logger, staticDir: process.env.BFF_STATIC_DIR || undefined });
   const server = createServer(app);
+  // Check the OP's metadata now, so a configuration it cannot serve stops the
+  // start with a clear line. An unreachable OP is retried in the background.
+  await app.bff.context.provider.configuration().catch((err: unknown) => {
+    const cause = (err as { cause?: unknown }).cause;
+    if (cause instanceof OpMetadataError) {
+      process.stderr.write(`sealed-bff: configuration error: ${cause.message}\n`);
+      process.exit(2);
+    }
+  });
   server.listen(config.port, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -47,6 +57,9 @@ async function main(): Promise<void> {
     });
     server.closeIdleConnections();
   };
+  process.on('SIGHUP', () => {
+    app.bff.reloadKeys().catch((err: Error) => logger.error({ error: { message: err.message } }, 'key reload refused; the current keys stay in use'));
+  });
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 }

@@ -3,18 +3,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { bffClient, startOp, type TestOp } from './fixtures/op.js';
-import { BFF_ORIGIN, baseEnv, keysFor, startBff, type TestBff, type TestKeys } from './helpers/harness.js';
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { BFF_ORIGIN, baseEnv, freePort, keysFor, startBff, type TestBff, type TestKeys } from './helpers/harness.js';
 
 describe('health and readiness', () => {
   let op: TestOp;
@@ -51,7 +41,7 @@ describe('health and readiness', () => {
   });
 
   it('/readyz is 503 and /bff/login 503 op_unavailable while the OP is unreachable', async () => {
-    const down = await startBff(baseEnv(op, 'bff', keys, { BFF_ISSUER: `http://127.0.0.1:${await closedPort()}` }));
+    const down = await startBff(baseEnv(op, 'bff', keys, { BFF_ISSUER: `http://127.0.0.1:${await freePort()}` }));
     try {
       const agent = down.browser().agent;
       await agent.get('/healthz').expect(200);
@@ -65,7 +55,7 @@ describe('health and readiness', () => {
   });
 
   it('/readyz is 503 while Redis is unreachable', async () => {
-    const down = await startBff(baseEnv(op, 'bff', keys, { REDIS_URL: `redis://127.0.0.1:${await closedPort()}` }));
+    const down = await startBff(baseEnv(op, 'bff', keys, { REDIS_URL: `redis://127.0.0.1:${await freePort()}` }));
     try {
       const ready = await down.browser().agent.get('/readyz').expect(503);
       assert.deepEqual(ready.body.checks, { sessionStore: 'unavailable', openIdProvider: 'ok' });
@@ -78,11 +68,11 @@ describe('health and readiness', () => {
 describe('the server process', () => {
   it('warns at start about the in-memory store and http, and exits 0 on SIGTERM', async () => {
     const keys = await keysFor();
-    const port = await closedPort();
+    const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       env: {
         PATH: process.env.PATH,
-        BFF_ISSUER: `http://127.0.0.1:${await closedPort()}`,
+        BFF_ISSUER: `http://127.0.0.1:${await freePort()}`,
         BFF_CLIENT_ID: 'bff',
         BFF_PUBLIC_URL: `http://localhost:${port}`,
         BFF_ALLOW_HTTP: '1',

@@ -20,7 +20,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err);
     const error = asBffError(err);
-    const log = { code: error.code, status: error.status, method: req.method, path: req.path, err: describe(error.cause ?? err) };
+    const log = { code: error.code, status: error.status, method: req.method, path: req.path, error: describe(error.cause ?? err) };
     if (error.status >= 500) logger.error(log, 'request failed');
     else logger.warn(log, 'request refused');
     sendError(req, res, error);

@@ -74,7 +74,7 @@ export class OpenIdProvider {
       this.lastError = err;
       const delay = Math.min(RETRY_MIN_MS * 2 ** (this.failures - 1), RETRY_MAX_MS);
       this.retryAt = Date.now() + delay;
-      const log = { issuer: config.issuer.href, err: describe(err), retryInMs: delay };
+      const log = { issuer: config.issuer.href, error: describe(err), retryInMs: delay };
       if (err instanceof OpMetadataError) this.logger.error(log, 'OP metadata does not fit the configuration');
       else this.logger.warn(log, 'OP discovery failed');
       throw opUnavailable(err);
@@ -109,12 +109,15 @@ function opUnavailable(cause?: unknown): BffError {
 }
 
 /** A loggable summary of an error: its class, code and message, never a response body. */
-export function describe(err: unknown): { name?: string; code?: string; message?: string } {
+export function describe(err: unknown): { name?: string; code?: string; oauthError?: string; message?: string } {
   if (!(err instanceof Error)) return { message: String(err) };
   const cause = (err as { cause?: unknown }).cause;
+  // A ResponseBodyError's `error` is a standard OAuth code (invalid_client …): safe and useful to log.
+  const oauthError = (err as { error?: unknown }).error;
   return {
     name: err.name,
     code: (err as { code?: string }).code,
+    ...(typeof oauthError === 'string' ? { oauthError } : {}),
     message: err.message + (cause instanceof Error ? ` (cause: ${cause.message})` : ''),
   };
 }

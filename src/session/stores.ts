@@ -48,11 +48,11 @@ function createRedisStores(url: string, prefix: string, logger: Logger): Stores 
   client.on('error', (err: Error) => {
     if (Date.now() - lastErrorLog > 10_000) {
       lastErrorLog = Date.now();
-      logger.error({ err: { message: err.message } }, 'session store (Redis) error');
+      logger.error({ error: { message: err.message } }, 'session store (Redis) error');
     }
   });
   client.on('ready', () => logger.info('session store (Redis) connected'));
-  client.connect().catch((err: Error) => logger.error({ err: { message: err.message } }, 'session store (Redis) connect failed'));
+  client.connect().catch((err: Error) => logger.error({ error: { message: err.message } }, 'session store (Redis) connect failed'));
 
   return {
     kind: 'redis',

@@ -1,6 +1,8 @@
 // Test harness: a real OP (oidc-provider), the BFF built by createApp with
 // the real Redis, a supertest agent as the browser's cookie jar at the BFF,
 // and an OpBrowser for the pages at the OP.
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { JWK } from 'jose';
 import { createApp, type BffApp } from '../../src/app.js';
@@ -38,6 +40,8 @@ export class LogCapture {
 
 export interface TestBff {
   app: BffApp;
+  /** Where the BFF really listens (BFF_PUBLIC_URL is the fictitious BFF_ORIGIN). */
+  url: string;
   config: Config;
   logs: LogCapture;
   /** A browser: its cookie jar at the BFF (supertest agent) and at the OP. */
@@ -73,6 +77,7 @@ export async function startBff(env: Env): Promise<TestBff> {
   const opOrigin = config.issuer.origin;
   return {
     app,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     config,
     logs,
     browser: () => ({ agent: request.agent(server), op: new OpBrowser(opOrigin) }),
@@ -86,7 +91,8 @@ export async function startBff(env: Env): Promise<TestBff> {
 /** A complete login: /bff/login -> OP login form -> /bff/callback. Returns the callback response. */
 export async function login(browser: TestBrowser, options: { user?: string; returnTo?: string } = {}) {
   const query = options.returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(options.returnTo)}`;
-  const start = await browser.agent.get(`/bff/login${query}`).expect(302);
+  const start = await browser.agent.get(`/bff/login${query}`);
+  if (start.status !== 302) throw new Error(`/bff/login answered ${start.status}: ${start.text}`);
   const back = await browser.op.signIn(start.headers.location!, options.user ?? 'alice');
   if (back.origin !== BFF_ORIGIN) throw new Error(`OP sent the browser to ${back.href}`);
   return browser.agent.get(back.pathname + back.search);
@@ -121,4 +127,13 @@ export function sessionCookie(res: { headers: Record<string, unknown> }, name = 
 /** The express-session id inside a signed session cookie ("name=s:<id>.<signature>"). */
 export function sessionIdOf(cookie: string): string {
   return decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1)).slice(2).split('.')[0]!;
+}
+
+/** A port nothing listens on (for an unreachable OP or Redis, or to reserve one). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

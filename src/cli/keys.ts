@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// `npm run keys -- [options]`: generates the BFF's key set. Writes the private
+// JWKS (file mode 0600) for BFF_KEYS_FILE and prints the public JWKS to
+// register at the OP (or serve it from /.well-known/jwks.json).
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { SUPPORTED_JWE_ALGS } from '../config.js';
+import { generateKeySet, type KeySpec } from '../keygen.js';
+
+const SIGNING_ALGS = ['RS256', 'PS256', 'ES256'];
+const USAGE = `usage: npm run keys -- [--sig ALG]... [--enc ALG]... [--rsa-bits N] [--out FILE] [--force]
+
+  --sig ALG      a signing key: ${SIGNING_ALGS.join(', ')} (default PS256)
+  --enc ALG      an encryption key: ${SUPPORTED_JWE_ALGS.join(', ')} (default RSA-OAEP-256)
+  --rsa-bits N   RSA modulus length, at least 2048 (default 2048)
+  --out FILE     where to write the private JWKS (default bff-keys.json), mode 0600
+  --force        overwrite FILE if it exists
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`sealed-bff keys: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      sig: { type: 'string', multiple: true },
+      enc: { type: 'string', multiple: true },
+      'rsa-bits': { type: 'string' },
+      out: { type: 'string' },
+      force: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  }));
+} catch (err) {
+  fail((err as Error).message);
+}
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+const sig = values.sig ?? ['PS256'];
+const enc = values.enc ?? ['RSA-OAEP-256'];
+for (const alg of sig) if (!SIGNING_ALGS.includes(alg)) fail(`--sig ${alg} is not supported`);
+for (const alg of enc) if (!SUPPORTED_JWE_ALGS.includes(alg)) fail(`--enc ${alg} is not supported`);
+const rsaBits = Number(values['rsa-bits'] ?? 2048);
+if (!Number.isInteger(rsaBits) || rsaBits < 2048 || rsaBits > 8192) fail('--rsa-bits must be 2048 to 8192');
+const out = values.out ?? 'bff-keys.json';
+if (existsSync(out) && !values.force) fail(`${out} exists; use --force to overwrite it`);
+
+const specs: KeySpec[] = [
+  ...sig.map((alg): KeySpec => ({ use: 'sig', alg, modulusLength: alg.startsWith('ES') ? undefined : rsaBits })),
+  ...enc.map((alg): KeySpec => ({ use: 'enc', alg, modulusLength: alg.startsWith('RSA') ? rsaBits : undefined })),
+];
+const { privateJwks, publicJwks } = await generateKeySet(specs);
+writeFileSync(out, `${JSON.stringify(privateJwks, null, 2)}\n`, { mode: 0o600, flag: values.force ? 'w' : 'wx' });
+chmodSync(out, 0o600); // an overwritten file keeps its old mode otherwise
+process.stderr.write(`Wrote the private key set to ${out} (mode 0600): set BFF_KEYS_FILE=${out}.\nRegister this public JWKS at the OP:\n`);
+process.stdout.write(`${JSON.stringify(publicJwks, null, 2)}\n`);
