@@ -91,7 +91,7 @@ describe('GET /.well-known/jwks.json', () => {
 });
 
 describe('npm run keys', () => {
-  it('writes a private JWKS with mode 0600 that the BFF accepts, and prints the public JWKS', () => {
+  it('writes a private JWKS with mode 0600 that the BFF accepts, and prints the public JWKS', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bff-keytool-'));
     const out = join(dir, 'keys.json');
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/keys.ts', '--sig', 'ES256', '--enc', 'RSA-OAEP-256', '--enc', 'ECDH-ES', '--out', out], {
@@ -110,13 +110,14 @@ describe('npm run keys', () => {
     assert.equal(spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/keys.ts', '--out', out]).status, 2);
     assert.equal(spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/keys.ts', '--enc', 'RSA1_5', '--out', join(dir, 'x')]).status, 2);
     assert.equal(spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/keys.ts', '--rsa-bits', '1024', '--out', join(dir, 'y')]).status, 2);
-    return loadConfig({
+    const config = await loadConfig({
       BFF_ISSUER: 'https://op.example',
       BFF_CLIENT_ID: 'x',
       BFF_PUBLIC_URL: 'https://app.example',
       BFF_KEYS_FILE: out,
       BFF_SESSION_SECRET: 'x'.repeat(32),
     });
+    assert.equal(config.keys.decryption.length, 2);
   });
 });
 
