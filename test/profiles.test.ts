@@ -1,0 +1,186 @@
+// BFF_PROFILE presets (FTN, FAPI 2.0) and the start-time check of the OP's
+// metadata against the configuration.
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { ConfigError, loadConfig, type Env } from '../src/config.js';
+import { bffClient, startOp } from './fixtures/op.js';
+import { startHostileOp } from './fixtures/hostile-op.js';
+import { BFF_ORIGIN, baseEnv, getUser, keysFor, login, startBff, type TestKeys } from './helpers/harness.js';
+
+const LOA3 = 'http://ftn.ficora.fi/2017/loa3';
+let rsaKeys: TestKeys;
+let ecKeys: TestKeys;
+const env = (keys: TestKeys, extra: Env): Env => ({
+  BFF_ISSUER: 'https://op.example',
+  BFF_CLIENT_ID: 'bff',
+  BFF_PUBLIC_URL: 'https://app.example',
+  BFF_KEYS: JSON.stringify(keys.privateJwks),
+  BFF_SESSION_SECRET: 'x'.repeat(32),
+  ...extra,
+});
+async function refusal(extra: Env, keys = rsaKeys): Promise<ConfigError> {
+  const err = await loadConfig(env(keys, extra)).then(
+    () => assert.fail('accepted'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof ConfigError, String(err));
+  return err;
+}
+
+describe('BFF_PROFILE', () => {
+  before(async () => {
+    rsaKeys = await keysFor([{ use: 'sig', alg: 'PS256' }, { use: 'enc', alg: 'RSA-OAEP-256' }]);
+    ecKeys = await keysFor([{ use: 'sig', alg: 'ES256' }, { use: 'enc', alg: 'ECDH-ES' }]);
+  });
+
+  it('ftn sets its defaults', async () => {
+    const config = await loadConfig(env(rsaKeys, { BFF_PROFILE: 'ftn' }));
+    assert.equal(config.clientAuth, 'private_key_jwt');
+    assert.equal(config.requestObject, 'signed');
+    assert.equal(config.jose.requireEncryption, true);
+    assert.deepEqual(config.jose.jweAlgs, ['RSA-OAEP', 'RSA-OAEP-256']);
+    assert.equal(config.authParams.acr_values, LOA3);
+  });
+
+  const ftnRefusals: Array<[string, Env]> = [
+    ['BFF_CLIENT_AUTH', { BFF_CLIENT_AUTH: 'client_secret_basic', BFF_CLIENT_SECRET: 's' }],
+    ['BFF_REQUEST_OBJECT', { BFF_REQUEST_OBJECT: 'none' }],
+    ['BFF_REQUIRE_ENCRYPTION', { BFF_REQUIRE_ENCRYPTION: 'false' }],
+    ['BFF_JWE_ALGS', { BFF_JWE_ALGS: 'RSA-OAEP-256,ECDH-ES' }],
+    ['BFF_AUTH_PARAMS', { BFF_AUTH_PARAMS: '{"acr_values":"urn:weak"}' }],
+    ['BFF_AUTH_PARAMS', { BFF_AUTH_PARAMS: '{"ui_locales":"fi"}' }],
+  ];
+  for (const [variable, extra] of ftnRefusals) {
+    it(`ftn refuses ${JSON.stringify(extra)}, naming ${variable}`, async () => {
+      const err = await refusal({ BFF_PROFILE: 'ftn', ...extra });
+      assert.equal(err.variable, variable);
+      assert.match(err.message, /weaker than BFF_PROFILE=ftn allows/);
+    });
+  }
+
+  it('ftn refuses an ECDH enc key', async () => {
+    const err = await refusal({ BFF_PROFILE: 'ftn', BFF_JWE_ALGS: 'RSA-OAEP-256' }, ecKeys);
+    assert.ok(['BFF_KEYS', 'BFF_JWE_ALGS'].includes(err.variable), err.message);
+  });
+
+  it('fapi2 sets its defaults and refuses weaker settings', async () => {
+    const config = await loadConfig(env(ecKeys, { BFF_PROFILE: 'fapi2' }));
+    assert.equal(config.par, 'on');
+    assert.deepEqual(config.jose.jwsAlgs, ['PS256', 'ES256']);
+    assert.equal((await refusal({ BFF_PROFILE: 'fapi2', BFF_PAR: 'auto' })).variable, 'BFF_PAR');
+    assert.equal((await refusal({ BFF_PROFILE: 'fapi2', BFF_JWS_ALGS: 'PS256,RS256' })).variable, 'BFF_JWS_ALGS');
+    const rs256 = await keysFor([{ use: 'sig', alg: 'RS256' }]);
+    assert.equal((await refusal({ BFF_PROFILE: 'fapi2' }, rs256)).variable, 'BFF_KEYS');
+  });
+
+  it('refuses an unknown profile', async () => {
+    assert.equal((await refusal({ BFF_PROFILE: 'strict' })).variable, 'BFF_PROFILE');
+  });
+
+  it('ftn: a full login with a signed request object, encrypted tokens and loa3', async () => {
+    const keys = await keysFor([{ use: 'sig', alg: 'RS256' }, { use: 'enc', alg: 'RSA-OAEP' }]);
+    const op = await startHostileOp(
+      [bffClient('ftn', BFF_ORIGIN, keys.publicJwks, {
+        id_token_signed_response_alg: 'RS256',
+        id_token_encrypted_response_alg: 'RSA-OAEP',
+        id_token_encrypted_response_enc: 'A128CBC-HS256',
+        userinfo_signed_response_alg: 'RS256',
+        userinfo_encrypted_response_alg: 'RSA-OAEP',
+        userinfo_encrypted_response_enc: 'A128CBC-HS256',
+      })],
+      keys.privateJwks.keys[1]!,
+    );
+    // oidc-provider's dev login sets no acr: stamp the one the OP would assert.
+    op.tamper.idToken = async (c) =>
+      op.encryptForBff(await op.signAsOp({ ...c, acr: LOA3 }, { alg: 'PS256' }), { alg: 'RSA-OAEP', enc: 'A128CBC-HS256' });
+    const bff = await startBff(baseEnv(op, 'ftn', keys, { BFF_PROFILE: 'ftn', BFF_LOGIN_PARAMS: 'acr_values' }));
+    try {
+      const browser = bff.browser();
+      assert.equal((await login(browser)).status, 302);
+      assert.equal((await getUser(browser).expect(200)).body.claims.acr, LOA3);
+      const pushed = op.requests.find((r) => r.path === '/request');
+      assert.ok(pushed?.body.get('request'), 'request object pushed');
+      // A login may not ask for a level outside FTN's.
+      const res = await bff.browser().agent.get('/bff/login?acr_values=urn:weak').expect(400);
+      assert.equal(res.body.error, 'invalid_login_param');
+    } finally {
+      await bff.close();
+      await op.close();
+    }
+  });
+
+  it('fapi2: a full login with PAR, PS256 and the RFC 9207 iss check', async () => {
+    const keys = await keysFor([{ use: 'sig', alg: 'PS256' }, { use: 'enc', alg: 'RSA-OAEP-256' }]);
+    const op = await startOp({ clients: [bffClient('fapi', BFF_ORIGIN, keys.publicJwks)] });
+    const bff = await startBff(baseEnv(op, 'fapi', keys, { BFF_PROFILE: 'fapi2' }));
+    try {
+      const browser = bff.browser();
+      const start = await browser.agent.get('/bff/login').expect(302);
+      assert.ok(new URL(start.headers.location!).searchParams.has('request_uri'));
+      const back = await browser.op.signIn(start.headers.location!);
+      assert.equal(back.searchParams.get('iss'), op.issuer);
+      assert.equal((await browser.agent.get(back.pathname + back.search)).status, 302);
+      await getUser(browser).expect(200);
+    } finally {
+      await bff.close();
+      await op.close();
+    }
+  });
+});
+
+describe('OP metadata check', () => {
+  it('names what the OP lacks; /readyz stays 503 and logins answer 503', async () => {
+    const keys = await keysFor([{ use: 'sig', alg: 'PS256' }, { use: 'enc', alg: 'RSA-OAEP-256' }]);
+    const op = await startOp({
+      clients: [bffClient('plain', BFF_ORIGIN, keys.publicJwks, {
+        id_token_encrypted_response_alg: undefined,
+        id_token_encrypted_response_enc: undefined,
+        userinfo_signed_response_alg: undefined,
+        userinfo_encrypted_response_alg: undefined,
+        userinfo_encrypted_response_enc: undefined,
+      })],
+      configuration: { features: { devInteractions: { enabled: true }, pushedAuthorizationRequests: { enabled: false } } },
+    });
+    const bff = await startBff(baseEnv(op, 'plain', keys, { BFF_PAR: 'on' }));
+    try {
+      const agent = bff.browser().agent;
+      await agent.get('/readyz').expect(503);
+      assert.equal((await agent.get('/bff/login').expect(503)).body.error, 'op_unavailable');
+      const logged = bff.logs.text;
+      assert.match(logged, /id_token_encryption_alg_values_supported is not advertised/);
+      assert.match(logged, /pushed_authorization_request_endpoint is missing \(BFF_PAR=on\)/);
+
+      // The server process refuses to start, with one line.
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+        env: { PATH: process.env.PATH, ...baseEnv(op, 'plain', keys, { BFF_PAR: 'on', REDIS_URL: undefined, PORT: '0' }) } as NodeJS.ProcessEnv,
+      });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const code = await new Promise((resolve) => child.on('exit', resolve));
+      assert.equal(code, 2);
+      assert.match(stderr, /^sealed-bff: configuration error: the OP does not support this configuration: .*id_token_encryption_alg_values_supported/);
+      assert.equal(stderr.trim().split('\n').length, 1);
+    } finally {
+      await bff.close();
+      await op.close();
+    }
+  });
+
+  it('names an enc key algorithm the OP cannot encrypt with', async () => {
+    const keys = await keysFor([{ use: 'sig', alg: 'PS256' }, { use: 'enc', alg: 'RSA-OAEP-256' }]);
+    // The OP can encrypt only with ECDH-ES; the BFF holds an RSA-OAEP-256 key.
+    const op2 = await startOp({
+      clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks, { id_token_encrypted_response_alg: 'ECDH-ES', userinfo_encrypted_response_alg: 'ECDH-ES' })],
+      configuration: { enabledJWA: { idTokenEncryptionAlgValues: ['ECDH-ES'], userinfoEncryptionAlgValues: ['ECDH-ES'] } },
+    });
+    const bff = await startBff(baseEnv(op2, 'bff', keys));
+    try {
+      await bff.browser().agent.get('/readyz').expect(503);
+      assert.match(bff.logs.text, /id_token_encryption_alg_values_supported lacks any of RSA-OAEP-256/);
+    } finally {
+      await bff.close();
+      await op2.close();
+    }
+  });
+});
