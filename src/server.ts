@@ -74,6 +74,9 @@ function warnAboutWeakSettings(config: Config, logger: Logger): void {
   if (config.clientAuth !== 'private_key_jwt') {
     logger.warn({ clientAuth: config.clientAuth }, 'client authentication uses a shared secret; private_key_jwt is stronger');
   }
+  if (!config.jose.requireEncryption && config.keys.decryption.length > 0) {
+    logger.warn('BFF_REQUIRE_ENCRYPTION=false: plaintext id_tokens and userinfo are accepted although this BFF holds "enc" keys');
+  }
   if (config.keys.decryption.length === 0) {
     logger.warn('no "use":"enc" keys: the OP cannot encrypt id_tokens or userinfo to this BFF');
   }
