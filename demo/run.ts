@@ -45,7 +45,7 @@ const server = app.listen(port, () => {
     `\nSealed BFF demo is running.\n` +
       `  Open ${publicUrl}/ and sign in with any username and password.\n` +
       `  OpenID Provider (oidc-provider): ${op.issuer}\n` +
-      `  Session store: ${config.redisUrl ? `Redis at ${config.redisUrl}` : 'in memory (set REDIS_URL to use Redis)'}\n\n`,
+      `  Session store: ${config.redis ? `Redis (${config.redis.mode})` : 'in memory (set REDIS_URL to use Redis)'}\n\n`,
   );
 });
 

@@ -10,7 +10,10 @@ import { errorHandler } from './http/error-response.js';
 import { requireCsrfHeader } from './http/csrf.js';
 import { createLogger, type Logger } from './logger.js';
 import { KeyStore } from './keys.js';
+import { AccessTokens } from './oidc/access-tokens.js';
 import { CodeFlow } from './oidc/code-flow.js';
+import { LogoutTokenVerifier } from './oidc/logout-token.js';
+import { backchannelLogoutRoute } from './routes/backchannel-logout.js';
 import { OpenIdProvider } from './oidc/provider.js';
 import { jwksRoute } from './routes/jwks.js';
 import { callbackRoute } from './routes/callback.js';
@@ -56,6 +59,8 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
     keys,
     provider,
     codeFlow: new CodeFlow(config, keys, provider.fetch),
+    accessTokens: new AccessTokens(config, provider, stores, logger),
+    logoutTokens: new LogoutTokenVerifier(config, provider, keys, stores.replay),
     stores,
     cookies: cookieNames(config),
   };
@@ -88,6 +93,11 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
   bff.get('/callback', callbackRoute(ctx));
   bff.get('/user', requireCsrfHeader, userRoute(ctx));
   bff.get('/logout', logoutRoute(ctx));
+  bff.post(
+    '/backchannel-logout',
+    express.urlencoded({ extended: false, limit: config.jose.maxTokenBytes + 1024, parameterLimit: 10 }),
+    backchannelLogoutRoute(ctx),
+  );
   bff.use((_req, _res, next) => next(new BffError(404, 'not_found', 'There is no such BFF endpoint.')));
   app.use('/bff', bff);
 

@@ -46,7 +46,10 @@ export interface Config {
   /** Hard cap on a session's life from login, seconds. */
   sessionAbsoluteSeconds: number;
   cookieSameSite: SameSite;
-  redisUrl: string | undefined;
+  /** Where sessions live; undefined: process memory (development only). */
+  redis: RedisConfig | undefined;
+  /** Upper bound of one Redis command, milliseconds. */
+  redisCommandTimeoutMs: number;
   /** Prefix of every Redis key the BFF writes, so deployments can share a Redis. */
   redisPrefix: string;
   allowHttp: boolean;
@@ -72,6 +75,11 @@ export interface Config {
 }
 
 export type Env = Record<string, string | undefined>;
+
+export type RedisConfig =
+  | { mode: 'single'; url: string }
+  | { mode: 'cluster'; nodes: string[] }
+  | { mode: 'sentinel'; masterName: string; nodes: Array<{ host: string; port: number }> };
 
 /** A configuration problem, tied to the one variable that causes it. */
 export class ConfigError extends Error {
@@ -131,12 +139,9 @@ export async function loadConfig(rawEnv: Env): Promise<Config> {
     throw new ConfigError('BFF_SCOPE', 'must include "openid"');
   }
 
-  const redisUrl = optional(env, 'REDIS_URL');
-  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
-    throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL');
-  }
-  if (redisUrl === undefined && production) {
-    throw new ConfigError('REDIS_URL', 'is required with NODE_ENV=production (the in-memory store loses sessions)');
+  const redis = parseRedis(env);
+  if (redis === undefined && production) {
+    throw new ConfigError('REDIS_URL', 'is required with NODE_ENV=production (the in-memory store loses sessions); or set BFF_REDIS_CLUSTER or BFF_REDIS_SENTINELS');
   }
 
   const sessionIdleSeconds = parseInteger(env, 'BFF_SESSION_IDLE', 1800, 60, 7 * 86400);
@@ -177,7 +182,8 @@ export async function loadConfig(rawEnv: Env): Promise<Config> {
     sessionIdleSeconds,
     sessionAbsoluteSeconds,
     cookieSameSite: parseEnum(env, 'BFF_COOKIE_SAMESITE', ['strict', 'lax'] as const, 'strict'),
-    redisUrl,
+    redis,
+    redisCommandTimeoutMs: parseInteger(env, 'BFF_REDIS_TIMEOUT', 2000, 50, 60000),
     redisPrefix: parseRedisPrefix(env),
     allowHttp,
     production,
@@ -373,6 +379,42 @@ function parseClientAuth(env: Env, keys: KeySet): ClientAuthMethod {
     throw new ConfigError('BFF_CLIENT_AUTH', 'private_key_jwt needs a "use":"sig" key in BFF_KEYS or BFF_KEYS_FILE');
   }
   return method;
+}
+
+const REDIS_URL_FORMAT = /^rediss?:\/\/[^\s,]+$/;
+
+function parseRedis(env: Env): RedisConfig | undefined {
+  const url = optional(env, 'REDIS_URL');
+  const cluster = optional(env, 'BFF_REDIS_CLUSTER');
+  const sentinels = optional(env, 'BFF_REDIS_SENTINELS');
+  if ([url, cluster, sentinels].filter((v) => v !== undefined).length > 1) {
+    throw new ConfigError('REDIS_URL', 'set only one of REDIS_URL, BFF_REDIS_CLUSTER and BFF_REDIS_SENTINELS');
+  }
+  if (url !== undefined) {
+    if (!REDIS_URL_FORMAT.test(url)) throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL');
+    return { mode: 'single', url };
+  }
+  if (cluster !== undefined) {
+    const nodes = cluster.split(',').map((n) => n.trim());
+    if (!nodes.every((n) => REDIS_URL_FORMAT.test(n))) {
+      throw new ConfigError('BFF_REDIS_CLUSTER', 'must be a comma-separated list of redis:// URLs of cluster nodes');
+    }
+    return { mode: 'cluster', nodes };
+  }
+  if (sentinels !== undefined) {
+    const nodes = sentinels.split(',').map((n) => n.trim());
+    if (!nodes.every((n) => /^[\w.-]+:\d{1,5}$/.test(n))) {
+      throw new ConfigError('BFF_REDIS_SENTINELS', 'must be a comma-separated list of host:port of Sentinels');
+    }
+    const masterName = optional(env, 'BFF_REDIS_SENTINEL_MASTER');
+    if (masterName === undefined) throw new ConfigError('BFF_REDIS_SENTINEL_MASTER', 'is required with BFF_REDIS_SENTINELS');
+    return {
+      mode: 'sentinel',
+      masterName,
+      nodes: nodes.map((n) => ({ host: n.slice(0, n.lastIndexOf(':')), port: Number(n.slice(n.lastIndexOf(':') + 1)) })),
+    };
+  }
+  return undefined;
 }
 
 function parseRedisPrefix(env: Env): string {

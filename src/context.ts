@@ -2,7 +2,9 @@
 import type { Config } from './config.js';
 import type { KeyStore } from './keys.js';
 import type { Logger } from './logger.js';
+import type { AccessTokens } from './oidc/access-tokens.js';
 import type { CodeFlow } from './oidc/code-flow.js';
+import type { LogoutTokenVerifier } from './oidc/logout-token.js';
 import type { OpenIdProvider } from './oidc/provider.js';
 import type { Stores } from './session/stores.js';
 
@@ -12,6 +14,8 @@ export interface BffContext {
   keys: KeyStore;
   provider: OpenIdProvider;
   codeFlow: CodeFlow;
+  accessTokens: AccessTokens;
+  logoutTokens: LogoutTokenVerifier;
   stores: Stores;
   cookies: { session: string; login: string };
 }

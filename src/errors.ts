@@ -14,3 +14,6 @@ export class BffError extends Error {
 }
 
 export const badRequest = (code: string, description: string) => new BffError(400, code, description);
+
+export const storeUnavailable = (cause?: unknown) =>
+  new BffError(503, 'session_store_unavailable', 'The session store is unavailable; try again shortly.', { cause });

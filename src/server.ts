@@ -65,7 +65,7 @@ async function main(): Promise<void> {
 }
 
 function warnAboutWeakSettings(config: Config, logger: Logger): void {
-  if (config.redisUrl === undefined) {
+  if (config.redis === undefined) {
     logger.warn('REDIS_URL is not set: sessions live in process memory (development only; lost on restart, not shared between instances)');
   }
   if (config.allowHttp) {

@@ -35,6 +35,8 @@ export function callbackRoute(ctx: BffContext): RequestHandler {
     req.session.logoutId = randomBytes(16).toString('base64url');
     req.session.createdAt = nowSeconds();
     await saveSession(req);
+    // For back-channel logout: find this session from the OP's sid or the user's sub.
+    await stores.sessionIndex.add(login.user, req.sessionID, config.sessionAbsoluteSeconds);
     logger.info({ event: 'login' }, 'login completed');
     res.set('Cache-Control', 'no-store');
     res.redirect(302, tx.returnTo);

@@ -2,12 +2,18 @@
 import type { RequestHandler } from 'express';
 import type { BffContext } from '../context.js';
 import { BffError } from '../errors.js';
-import { absoluteExpiry, authenticatedSession } from '../session/session.js';
+import { badRequest } from '../errors.js';
+import { absoluteExpiry, authenticatedSession, holdIdleTimeout } from '../session/session.js';
 
 export const notAuthenticated = () => new BffError(401, 'not_authenticated', 'No user is signed in.');
 
 export function userRoute(ctx: BffContext): RequestHandler {
   return async (req, res) => {
+    const slide = req.query.slide;
+    if (slide !== undefined && slide !== 'true' && slide !== 'false') {
+      throw badRequest('invalid_request', 'slide must be true or false.');
+    }
+    if (slide === 'false') holdIdleTimeout(req);
     const session = await authenticatedSession(req, ctx.config);
     if (session === undefined) throw notAuthenticated();
     const idleExpiry = Math.floor((session.cookie.expires?.getTime() ?? Date.now()) / 1000);

@@ -2,7 +2,8 @@
 // (PKCE verifier, nonce, returnTo). Each is stored under its own `state`, so
 // two tabs logging in at once never overwrite each other, and is taken
 // (read and deleted at once) by the callback, so a replayed callback finds nothing.
-import type { RedisClientType } from 'redis';
+import { storeUnavailable } from '../errors.js';
+import type { Redis } from './stores.js';
 
 export interface LoginTransaction {
   /** Random value also held in the browser's login cookie: ties the callback to the browser that started the login. */
@@ -24,16 +25,16 @@ export interface LoginTransactionStore {
 
 export class RedisLoginTransactionStore implements LoginTransactionStore {
   constructor(
-    private readonly client: RedisClientType,
+    private readonly client: Pick<Redis, 'set' | 'getDel'>,
     private readonly prefix: string,
   ) {}
 
   async save(state: string, tx: LoginTransaction, ttlSeconds: number): Promise<void> {
-    await this.client.set(this.prefix + state, JSON.stringify(tx), { EX: ttlSeconds });
+    await this.client.set(this.prefix + state, JSON.stringify(tx), { EX: ttlSeconds }).catch((err: unknown) => Promise.reject(storeUnavailable(err)));
   }
 
   async take(state: string): Promise<LoginTransaction | undefined> {
-    const value = await this.client.getDel(this.prefix + state);
+    const value = await this.client.getDel(this.prefix + state).catch((err: unknown) => Promise.reject(storeUnavailable(err)));
     return value === null ? undefined : (JSON.parse(value) as LoginTransaction);
   }
 }

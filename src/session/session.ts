@@ -4,6 +4,7 @@
 import session from 'express-session';
 import type { RequestHandler, Request } from 'express';
 import type { Config } from '../config.js';
+import { BffError, storeUnavailable } from '../errors.js';
 
 /** What /bff/user may show: the verified claims, never a raw token. */
 export interface SessionUser {
@@ -68,14 +69,23 @@ export function createSessionMiddleware(config: Config, store: session.Store): R
       maxAge: config.sessionIdleSeconds * 1000,
     },
   });
-  if (!secure) return sessionMiddleware;
-  // BFF_PUBLIC_URL says browsers reach us over https, through a TLS-terminating
-  // proxy. express-session only writes Secure cookies on requests it believes
-  // are https, so tell it so, whatever BFF_TRUST_PROXY says about client IPs.
   return (req, res, next) => {
-    Object.defineProperty(req, 'secure', { value: true, configurable: true });
-    sessionMiddleware(req, res, next);
+    // BFF_PUBLIC_URL says browsers reach us over https, through a TLS-terminating
+    // proxy. express-session only writes Secure cookies on requests it believes
+    // are https, so tell it so, whatever BFF_TRUST_PROXY says about client IPs.
+    if (secure) Object.defineProperty(req, 'secure', { value: true, configurable: true });
+    // A session that cannot be loaded is the store's failure: 503, not 500.
+    sessionMiddleware(req, res, (err?: unknown) => next(err === undefined ? undefined : err instanceof BffError ? err : storeUnavailable(err)));
   };
+}
+
+/**
+ * Reads the session without extending its idle timeout (`?slide=false`):
+ * express-session renews the cookie's expiry on every response unless the
+ * session's touch() is a no-op, and the store's TTL follows the cookie.
+ */
+export function holdIdleTimeout(req: Request): void {
+  Object.defineProperty(req.session, 'touch', { value: () => req.session, configurable: true });
 }
 
 /**

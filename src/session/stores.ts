@@ -1,49 +1,104 @@
-// Where sessions and login transactions live: Redis when REDIS_URL is set,
-// process memory otherwise (development only; config.ts refuses it in production).
+// Where server-side state lives: Redis (one node, a Cluster, or behind
+// Sentinel) in production, process memory otherwise (development only;
+// config.ts refuses it in production). Every store error becomes a 503
+// `session_store_unavailable`; commands fail fast while Redis is down instead
+// of queueing, and the client reconnects by itself.
+import { createHash, randomBytes } from 'node:crypto';
 import session from 'express-session';
 import { RedisStore } from 'connect-redis';
-import { createClient, type RedisClientType } from 'redis';
+import { createClient, createCluster, createSentinel } from 'redis';
 import type { Config } from '../config.js';
+import { storeUnavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
-import {
-  MemoryLoginTransactionStore,
-  RedisLoginTransactionStore,
-  type LoginTransactionStore,
-} from './login-transactions.js';
+import { MemoryLoginTransactionStore, RedisLoginTransactionStore, type LoginTransactionStore } from './login-transactions.js';
+
+/** Finds the BFF sessions of an OP session (`sid`) or user (`sub`), for back-channel logout. */
+export interface SessionIndex {
+  add(entry: { sub: string; opSid: string | undefined }, sessionId: string, ttlSeconds: number): Promise<void>;
+  find(entry: { sub?: string; opSid?: string }): Promise<string[]>;
+  remove(entry: { sub: string; opSid: string | undefined }, sessionId: string): Promise<void>;
+}
+
+/** A lease-based lock shared by all instances. */
+export interface Locks {
+  /** Returns a token when acquired, undefined when someone else holds the lock. */
+  acquire(name: string, leaseMs: number): Promise<string | undefined>;
+  release(name: string, token: string): Promise<void>;
+}
+
+/** Remembers values (logout token jtis) to refuse their second use. */
+export interface ReplayGuard {
+  /** True the first time `value` is seen within `ttlSeconds`. */
+  firstUse(value: string, ttlSeconds: number): Promise<boolean>;
+}
 
 export interface Stores {
   kind: 'redis' | 'memory';
   sessions: session.Store;
   loginTransactions: LoginTransactionStore;
+  sessionIndex: SessionIndex;
+  locks: Locks;
+  replay: ReplayGuard;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
 export function createStores(config: Config, logger: Logger): Stores {
-  if (config.redisUrl === undefined) return createMemoryStores();
-  return createRedisStores(config.redisUrl, config.redisPrefix, logger);
+  return config.redis === undefined ? createMemoryStores() : createRedisStores(config, logger);
 }
 
-function createMemoryStores(): Stores {
+/** The few Redis commands the BFF uses, common to a client, a cluster and a sentinel connection. */
+export interface Redis {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, options: { EX?: number; PX?: number; NX?: true }): Promise<string | null>;
+  getDel(key: string): Promise<string | null>;
+  del(key: string): Promise<number>;
+  sAdd(key: string, member: string): Promise<number>;
+  sMembers(key: string): Promise<string[]>;
+  sRem(key: string, member: string): Promise<number>;
+  expire(key: string, seconds: number): Promise<number>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  on(event: 'error' | 'ready', listener: (err: Error) => void): unknown;
+  connect(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+function connect(config: Config): { client: Redis; ping(): Promise<void>; isOpen(): boolean } {
+  const redis = config.redis!;
+  const socket = {
+    connectTimeout: 5000,
+    reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 3000),
+  };
+  // Fail fast while disconnected (503) instead of queueing requests until Redis returns.
+  const common = { disableOfflineQueue: true, commandOptions: { timeout: config.redisCommandTimeoutMs } };
+  if (redis.mode === 'cluster') {
+    const cluster = createCluster({ rootNodes: redis.nodes.map((url) => ({ url })), defaults: { socket, ...common } });
+    return { client: cluster as unknown as Redis, ping: async () => void (await cluster.sendCommand(undefined, true, ['PING'])), isOpen: () => cluster.isOpen };
+  }
+  if (redis.mode === 'sentinel') {
+    const sentinel = createSentinel({
+      name: redis.masterName,
+      sentinelRootNodes: redis.nodes.map((node) => ({ host: node.host, port: node.port })),
+      nodeClientOptions: { socket, ...common },
+    });
+    return { client: sentinel as unknown as Redis, ping: async () => void (await sentinel.ping()), isOpen: () => sentinel.isOpen };
+  }
+  const client = createClient({ url: redis.url, socket, ...common });
   return {
-    kind: 'memory',
-    sessions: new session.MemoryStore(),
-    loginTransactions: new MemoryLoginTransactionStore(),
-    ping: async () => {},
-    close: async () => {},
+    client: client as unknown as Redis,
+    ping: async () => {
+      if (!client.isReady) throw new Error('Redis is not connected');
+      await client.ping();
+    },
+    isOpen: () => client.isOpen,
   };
 }
 
-function createRedisStores(url: string, prefix: string, logger: Logger): Stores {
-  const client: RedisClientType = createClient({
-    url,
-    socket: {
-      connectTimeout: 5000,
-      reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 3000),
-    },
-  });
-  // Without a listener, a connection error would crash the process.
+function createRedisStores(config: Config, logger: Logger): Stores {
+  const { client, ping, isOpen } = connect(config);
+  const prefix = config.redisPrefix;
+  // Without an error listener, a connection error would crash the process.
   let lastErrorLog = 0;
   client.on('error', (err: Error) => {
     if (Date.now() - lastErrorLog > 10_000) {
@@ -54,16 +109,99 @@ function createRedisStores(url: string, prefix: string, logger: Logger): Stores 
   client.on('ready', () => logger.info('session store (Redis) connected'));
   client.connect().catch((err: Error) => logger.error({ error: { message: err.message } }, 'session store (Redis) connect failed'));
 
+  const guarded = <T>(work: Promise<T>) => work.catch((err: unknown) => Promise.reject(storeUnavailable(err)));
+  const hashed = (kind: string, value: string) => `${prefix}idx:${kind}:${createHash('sha256').update(value).digest('base64url')}`;
+
   return {
     kind: 'redis',
     sessions: new RedisStore({ client, prefix: `${prefix}sess:` }),
     loginTransactions: new RedisLoginTransactionStore(client, `${prefix}login:`),
-    ping: async () => {
-      if (!client.isReady) throw new Error('Redis is not connected');
-      await client.ping();
+    sessionIndex: {
+      add: (entry, sessionId, ttl) =>
+        guarded(
+          Promise.all(
+            [hashed('sub', entry.sub), ...(entry.opSid ? [hashed('sid', entry.opSid)] : [])].map(async (key) => {
+              await client.sAdd(key, sessionId);
+              await client.expire(key, ttl);
+            }),
+          ).then(() => {}),
+        ),
+      find: (entry) =>
+        guarded(entry.opSid ? client.sMembers(hashed('sid', entry.opSid)) : entry.sub ? client.sMembers(hashed('sub', entry.sub)) : Promise.resolve([])),
+      remove: (entry, sessionId) =>
+        guarded(
+          Promise.all([hashed('sub', entry.sub), ...(entry.opSid ? [hashed('sid', entry.opSid)] : [])].map((key) => client.sRem(key, sessionId))).then(() => {}),
+        ),
     },
+    locks: {
+      acquire: async (name, leaseMs) => {
+        const token = randomBytes(16).toString('base64url');
+        const ok = await guarded(client.set(`${prefix}lock:${name}`, token, { PX: leaseMs, NX: true }));
+        return ok === 'OK' ? token : undefined;
+      },
+      release: async (name, token) => {
+        // Delete only our own lease: after expiry someone else may hold the lock.
+        await guarded(
+          client.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", {
+            keys: [`${prefix}lock:${name}`],
+            arguments: [token],
+          }),
+        );
+      },
+    },
+    replay: {
+      firstUse: async (value, ttl) => (await guarded(client.set(hashed('seen', value), '1', { EX: Math.max(1, ttl), NX: true }))) === 'OK',
+    },
+    ping: () => guarded(ping()),
     close: async () => {
-      if (client.isOpen) await client.close();
+      if (isOpen()) await client.close();
     },
+  };
+}
+
+function createMemoryStores(): Stores {
+  const sets = new Map<string, Set<string>>();
+  const locks = new Map<string, { token: string; until: number }>();
+  const seen = new Map<string, number>();
+  const keysOf = (entry: { sub?: string; opSid?: string | undefined }) => [
+    ...(entry.sub ? [`sub:${entry.sub}`] : []),
+    ...(entry.opSid ? [`sid:${entry.opSid}`] : []),
+  ];
+  return {
+    kind: 'memory',
+    sessions: new session.MemoryStore(),
+    loginTransactions: new MemoryLoginTransactionStore(),
+    sessionIndex: {
+      add: async (entry, sessionId) => {
+        for (const key of keysOf(entry)) sets.set(key, (sets.get(key) ?? new Set()).add(sessionId));
+      },
+      find: async (entry) => [...(sets.get(keysOf(entry.opSid ? { opSid: entry.opSid } : entry)[0] ?? '') ?? [])],
+      remove: async (entry, sessionId) => {
+        for (const key of keysOf(entry)) sets.get(key)?.delete(sessionId);
+      },
+    },
+    locks: {
+      acquire: async (name, leaseMs) => {
+        const held = locks.get(name);
+        if (held && held.until > Date.now()) return undefined;
+        const token = randomBytes(16).toString('base64url');
+        locks.set(name, { token, until: Date.now() + leaseMs });
+        return token;
+      },
+      release: async (name, token) => {
+        if (locks.get(name)?.token === token) locks.delete(name);
+      },
+    },
+    replay: {
+      firstUse: async (value, ttl) => {
+        const now = Date.now();
+        for (const [v, until] of seen) if (until <= now) seen.delete(v);
+        if (seen.has(value)) return false;
+        seen.set(value, now + ttl * 1000);
+        return true;
+      },
+    },
+    ping: async () => {},
+    close: async () => {},
   };
 }

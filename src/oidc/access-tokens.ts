@@ -1,0 +1,131 @@
+// Access tokens for whatever needs one (the API proxy), refreshed shortly
+// before they expire, and refreshed ONCE per session across all instances:
+// a Redis lock whose lease outlives the token request serialises refreshes,
+// and whoever waits reuses the result from the store. Rotating refresh
+// tokens are therefore never used twice (which OPs punish by revoking the
+// whole grant, the oauth2-proxy logout bug).
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Request } from 'express';
+import type session from 'express-session';
+import * as oidc from 'openid-client';
+import type { Config } from '../config.js';
+import { BffError, storeUnavailable } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { SessionTokens } from '../session/session.js';
+import type { Stores } from '../session/stores.js';
+import { toBffError } from './errors.js';
+import type { OpenIdProvider } from './provider.js';
+
+/** Refresh when the access token expires within this many seconds. */
+export const REFRESH_SKEW_SECONDS = 60;
+const POLL_MS = 25;
+
+export const sessionEnded = () => new BffError(401, 'not_authenticated', 'The session has ended; sign in again.');
+
+export class AccessTokens {
+  /** Counted for /metrics and the tests. */
+  refreshes = 0;
+
+  constructor(
+    private readonly config: Config,
+    private readonly provider: OpenIdProvider,
+    private readonly stores: Stores,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The request's session tokens, refreshed first when needed (or when `force`, e.g. after an upstream 401). */
+  async forRequest(req: Request, force = false): Promise<SessionTokens> {
+    const current = req.session.tokens;
+    if (current === undefined) throw sessionEnded();
+    if (!force && !expiresSoon(current)) return current;
+    const tokens = await this.refresh(req.sessionID, current.accessToken);
+    // Keep this request's copy in step, so its end-of-request save writes the new tokens.
+    req.session.tokens = tokens;
+    return tokens;
+  }
+
+  /**
+   * Replaces `staleAccessToken` in session `sessionId`, unless another request
+   * (on any instance) already did: then its result is returned.
+   */
+  async refresh(sessionId: string, staleAccessToken: string): Promise<SessionTokens> {
+    const lockName = `refresh:${sessionId}`;
+    // The lease outlives a token request that runs into its timeout.
+    const leaseMs = this.config.opTimeoutSeconds * 2000 + 5000;
+    const deadline = Date.now() + leaseMs + 1000;
+    while (Date.now() < deadline) {
+      const lease = await this.stores.locks.acquire(lockName, leaseMs);
+      if (lease === undefined) {
+        await sleep(POLL_MS);
+        const stored = await this.load(sessionId);
+        if (stored.tokens.accessToken !== staleAccessToken) return stored.tokens; // someone else refreshed
+        continue;
+      }
+      try {
+        const stored = await this.load(sessionId);
+        if (stored.tokens.accessToken !== staleAccessToken) return stored.tokens;
+        return await this.refreshStored(sessionId, stored);
+      } finally {
+        await this.stores.locks.release(lockName, lease).catch(() => {});
+      }
+    }
+    throw new BffError(503, 'refresh_in_progress', 'The session\'s tokens are being refreshed; try again.');
+  }
+
+  private async refreshStored(sessionId: string, stored: session.SessionData): Promise<SessionTokens> {
+    const refreshToken = stored.tokens.refreshToken;
+    if (refreshToken === undefined) {
+      // Nothing to refresh with: the session cannot serve APIs any more.
+      await this.end(sessionId, stored);
+      throw sessionEnded();
+    }
+    let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>;
+    try {
+      response = await oidc.refreshTokenGrant(await this.provider.configuration(), refreshToken);
+    } catch (err) {
+      const error = toBffError(err, 'id_token');
+      if (error.code === 'invalid_grant') {
+        // The OP no longer honours the grant: end the session cleanly (401 next time).
+        this.logger.info({ event: 'refresh_rejected' }, 'refresh token rejected by the OP; session ended');
+        await this.end(sessionId, stored);
+        throw sessionEnded();
+      }
+      throw error;
+    }
+    this.refreshes++;
+    const expiresIn = response.expiresIn();
+    const tokens: SessionTokens = {
+      accessToken: response.access_token,
+      tokenType: response.token_type,
+      expiresAt: expiresIn === undefined ? undefined : Math.floor(Date.now() / 1000) + expiresIn,
+      // An OP that does not rotate refresh tokens keeps the old one valid.
+      refreshToken: response.refresh_token ?? refreshToken,
+      scope: response.scope ?? stored.tokens.scope,
+    };
+    await storeCall<void>((cb) => this.stores.sessions.set(sessionId, { ...stored, tokens }, cb));
+    this.logger.info({ event: 'refresh' }, 'access token refreshed');
+    return tokens;
+  }
+
+  private async load(sessionId: string): Promise<session.SessionData & Required<Pick<session.SessionData, 'tokens'>>> {
+    const stored = await storeCall<session.SessionData | null | undefined>((cb) => this.stores.sessions.get(sessionId, cb));
+    if (!stored?.tokens) throw sessionEnded();
+    return stored as session.SessionData & Required<Pick<session.SessionData, 'tokens'>>;
+  }
+
+  private async end(sessionId: string, stored: session.SessionData): Promise<void> {
+    await storeCall<void>((cb) => this.stores.sessions.destroy(sessionId, cb));
+    if (stored.user) await this.stores.sessionIndex.remove(stored.user, sessionId);
+  }
+}
+
+export function expiresSoon(tokens: SessionTokens): boolean {
+  return tokens.expiresAt !== undefined && tokens.expiresAt - REFRESH_SKEW_SECONDS <= Math.floor(Date.now() / 1000);
+}
+
+/** express-session's callback-style store API as a promise; store failures become 503s. */
+export function storeCall<T>(call: (cb: (err: unknown, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) =>
+    call((err, value) => (err ? reject(err instanceof BffError ? err : storeUnavailable(err)) : resolve(value as T))),
+  );
+}

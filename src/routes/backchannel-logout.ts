@@ -1,0 +1,33 @@
+// POST /bff/backchannel-logout: the OP tells the BFF that a user's OP session
+// ended. Every BFF session of that OP session (sid) or user (sub) ends, on
+// every instance (the index lives in Redis). 200 on success, 400 otherwise.
+import type { RequestHandler } from 'express';
+import type { BffContext } from '../context.js';
+import { badRequest } from '../errors.js';
+import { storeCall } from '../oidc/access-tokens.js';
+import type session from 'express-session';
+
+export function backchannelLogoutRoute(ctx: BffContext): RequestHandler {
+  const { stores, logoutTokens, logger } = ctx;
+  return async (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    const token = (req.body as Record<string, unknown> | undefined)?.logout_token;
+    if (typeof token !== 'string' || token === '') {
+      throw badRequest('invalid_request', 'The request must carry one logout_token (application/x-www-form-urlencoded).');
+    }
+    const target = await logoutTokens.verify(token);
+    const candidates = await stores.sessionIndex.find(target.sid ? { opSid: target.sid } : { sub: target.sub! });
+    let ended = 0;
+    for (const sessionId of candidates) {
+      const stored = await storeCall<session.SessionData | null | undefined>((cb) => stores.sessions.get(sessionId, cb));
+      const user = stored?.user;
+      if (user && (target.sub === undefined || user.sub === target.sub) && (target.sid === undefined || user.opSid === target.sid)) {
+        await storeCall<void>((cb) => stores.sessions.destroy(sessionId, cb));
+        await stores.sessionIndex.remove(user, sessionId);
+        ended++;
+      }
+    }
+    logger.info({ event: 'backchannel_logout', sessionsEnded: ended }, 'back-channel logout');
+    res.status(200).end();
+  };
+}
