@@ -188,6 +188,32 @@ describe('JOSE policy against a hostile OP', () => {
   });
 });
 
+describe('JOSE policy with endpoints spelled differently in discovery', () => {
+  it('still refuses plaintext when discovery writes the endpoints in a non-canonical form', async () => {
+    const keys = await keysFor();
+    const encKey = keys.privateJwks.keys.find((k) => k.use === 'enc')!;
+    const op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks)], encKey);
+    op.tamper.discovery = (meta) => ({
+      ...meta,
+      token_endpoint: `${op.issuer}/x/../token`,
+      userinfo_endpoint: `${op.issuer}/./me`,
+    });
+    const bff = await startBff(baseEnv(op, 'bff', keys, { BFF_PAR: 'off' }));
+    try {
+      op.tamper.idToken = (c) => op.signAsOp(c);
+      const res = await login(bff.browser());
+      assert.equal(res.body.error, 'id_token_not_encrypted');
+      op.tamper.idToken = undefined;
+      op.tamper.userinfo = (c) => ({ body: JSON.stringify(c), contentType: 'application/json' });
+      const userinfo = await login(bff.browser());
+      assert.equal(userinfo.body.error, 'userinfo_not_encrypted');
+    } finally {
+      await bff.close();
+      await op.close();
+    }
+  });
+});
+
 describe('JOSE policy settings', () => {
   it('BFF_JWE_ENCS narrows the content encryption algorithms', async () => {
     const keys = await keysFor();

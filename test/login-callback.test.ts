@@ -62,6 +62,10 @@ describe('/bff/login', () => {
     '/ok\r\nSet-Cookie: a=b',
     '/tab\there',
     '',
+    '/./\/evil.example/path',
+    '/.//evil.example/path',
+    '/a/..//evil.example',
+    '/%2e//evil.example',
   ]) {
     it(`refuses returnTo=${JSON.stringify(returnTo)} with 400 and no cookie`, async () => {
       const res = await bff.browser().agent.get(`/bff/login?returnTo=${encodeURIComponent(returnTo)}`).expect(400);
@@ -135,14 +139,30 @@ describe('/bff/callback', () => {
     await getUser(browser).expect(200);
   });
 
-  it('refuses a callback carried to another browser (login CSRF)', async () => {
+  it('refuses a callback carried to another browser (login CSRF), and that does not cancel the real login', async () => {
     const attacker = bff.browser();
     const path = await authorizeAtOp(attacker, 'mallory');
     const victim = bff.browser();
     const res = await victim.agent.get(path).expect(400);
     assert.equal(res.body.error, 'login_binding_mismatch');
     await assertNoSession(res, victim);
+    await attacker.agent.get(path).expect(302);
   });
+
+  for (const [name, rewrite] of [
+    ['without code', (p: string) => p.replace(/code=[\w-]+&?/, '')],
+    ['with two codes', (p: string) => `${p}&code=second`],
+    ['with an id_token in the front channel', (p: string) => `${p}&id_token=eyJhbGciOiJub25lIn0.e30.`],
+    ['with both code and error', (p: string) => `${p}&error=access_denied`],
+  ] as const) {
+    it(`refuses a callback ${name} with 400 invalid_authorization_response`, async () => {
+      const browser = bff.browser();
+      const path = await authorizeAtOp(browser);
+      const res = await browser.agent.get(rewrite(path)).expect(400);
+      assert.equal(res.body.error, 'invalid_authorization_response');
+      await assertNoSession(res, browser);
+    });
+  }
 
   it('refuses a tampered authorization code with invalid_grant', async () => {
     const browser = bff.browser();

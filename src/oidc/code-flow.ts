@@ -65,16 +65,16 @@ export class CodeFlow {
 
   private async authorizationUrl(configuration: oidc.Configuration, params: Record<string, string>): Promise<URL> {
     const { config } = this;
-    let query: Record<string, string> = params;
-    if (config.requestObject !== 'none') {
-      const key = this.keys.current.signing[0]!;
-      const jar = await oidc.buildAuthorizationUrlWithJAR(configuration, params, { key: key.key, kid: key.kid });
-      let request = jar.searchParams.get('request')!;
-      if (config.requestObject === 'encrypted') request = await this.encrypter.encrypt(request, configuration);
-      query = { client_id: config.clientId, request };
-    }
     const par = config.par === 'on' || (config.par === 'auto' && configuration.serverMetadata().pushed_authorization_request_endpoint !== undefined);
     try {
+      let query: Record<string, string> = params;
+      if (config.requestObject !== 'none') {
+        const key = this.keys.current.signing[0]!;
+        const jar = await oidc.buildAuthorizationUrlWithJAR(configuration, params, { key: key.key, kid: key.kid });
+        let request = jar.searchParams.get('request')!;
+        if (config.requestObject === 'encrypted') request = await this.encrypter.encrypt(request, configuration);
+        query = { client_id: config.clientId, request };
+      }
       return par ? await oidc.buildAuthorizationUrlWithPAR(configuration, query) : oidc.buildAuthorizationUrl(configuration, query);
     } catch (err) {
       throw toBffError(err, 'pushed_authorization_request');

@@ -50,12 +50,16 @@ export function toBffError(err: unknown, phase: Phase): BffError {
     const code = AUTHORIZATION_ERRORS.has(err.error) ? err.error : 'authorization_error';
     return new BffError(400, code, 'The OpenID Provider did not complete the login.', { cause: err });
   }
+  const requestKind = phase === 'userinfo' ? 'userinfo' : phase === 'pushed_authorization_request' ? 'par' : 'token';
+  // 401 with WWW-Authenticate (e.g. invalid_client), or an unexpected HTTP status: the OP refused the request.
+  if (err instanceof oidc.WWWAuthenticateChallengeError || (err as { code?: unknown }).code === 'OAUTH_RESPONSE_IS_NOT_CONFORM') {
+    return new BffError(502, `${requestKind}_request_failed`, 'The OpenID Provider refused the request.', { cause: err });
+  }
   if (err instanceof oidc.ResponseBodyError) {
     if (err.error === 'invalid_grant') {
       return new BffError(400, 'invalid_grant', 'The authorization code is invalid, expired or already used.', { cause: err });
     }
-    const request = phase === 'userinfo' ? 'userinfo' : phase === 'pushed_authorization_request' ? 'par' : 'token';
-    return new BffError(502, `${request}_request_failed`, 'The OpenID Provider refused the request.', { cause: err });
+    return new BffError(502, `${requestKind}_request_failed`, 'The OpenID Provider refused the request.', { cause: err });
   }
   if (isTimeout(err)) {
     return new BffError(504, 'op_timeout', 'The OpenID Provider did not answer in time.', { cause: err });

@@ -3,7 +3,8 @@
 // may be processed at all: size caps before any crypto, allow-listed
 // algorithms, no compression, no key material from headers, no plaintext when
 // encryption is expected, and decryption with the BFF's own keys, each bound
-// to its declared algorithm. openid-client then verifies the inner JWS
+// to its declared algorithm. Messages never quote the token (its header is
+// the OP's text). openid-client then verifies the inner JWS
 // (signature against the OP's jwks_uri, iss, aud, exp, nonce …).
 import { compactDecrypt } from 'jose';
 import type { JoseConfig } from '../config.js';
@@ -74,7 +75,7 @@ function openJws(jws: string, policy: JoseConfig, refuse: Refuse): Omit<OpenedTo
   const header = parseSegment(headerPart!, refuse);
   if (typeof header.alg !== 'string' || !policy.jwsAlgs.includes(header.alg)) {
     // Covers "none", HS* (an HMAC keyed with the OP's public key) and anything not allow-listed.
-    throw refuse('alg_not_allowed', `its signature algorithm ${String(header.alg)} is not allowed`);
+    throw refuse('alg_not_allowed', 'its signature algorithm is not allowed');
   }
   for (const name of KEY_CARRYING_HEADERS) {
     if (name in header) throw refuse('header_not_allowed', `it carries a "${name}" header; keys come only from the OP's jwks_uri`);
@@ -86,10 +87,10 @@ function openJws(jws: string, policy: JoseConfig, refuse: Refuse): Omit<OpenedTo
 function checkJweHeader(header: Record<string, unknown>, policy: JoseConfig, refuse: Refuse): void {
   if ('zip' in header) throw refuse('compression_not_allowed', 'compressed (zip) content is not accepted');
   if (typeof header.alg !== 'string' || !policy.jweAlgs.includes(header.alg)) {
-    throw refuse('encryption_alg_not_allowed', `key management algorithm ${String(header.alg)} is not allowed`);
+    throw refuse('encryption_alg_not_allowed', 'its key management algorithm is not allowed');
   }
   if (typeof header.enc !== 'string' || !policy.jweEncs.includes(header.enc)) {
-    throw refuse('encryption_enc_not_allowed', `content encryption algorithm ${String(header.enc)} is not allowed`);
+    throw refuse('encryption_enc_not_allowed', 'its content encryption algorithm is not allowed');
   }
   for (const name of KEY_CARRYING_HEADERS) {
     if (name in header) throw refuse('header_not_allowed', `it carries a "${name}" header`);

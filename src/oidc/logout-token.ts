@@ -34,7 +34,7 @@ export class LogoutTokenVerifier {
     const meta = (await this.provider.configuration()).serverMetadata();
     const opened = await openToken(logoutToken, 'logout_token', this.config.jose, this.keys.current.decryption);
     const typ = opened.header.typ;
-    if (typ !== undefined && typ !== 'logout+jwt' && typ !== 'JWT') throw refuse('invalid', `its typ is ${String(typ)}`);
+    if (typ !== undefined && typ !== 'logout+jwt' && typ !== 'JWT') throw refuse('invalid', 'its typ is not logout+jwt');
 
     // jose's remote JWKS: cached, and refetched on an unknown kid at most once per cooldown.
     this.jwks ??= createRemoteJWKSet(new URL(meta.jwks_uri!), {

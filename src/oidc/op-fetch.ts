@@ -12,7 +12,6 @@ import { openToken, TokenRefusedError } from './jose-policy.js';
 const MAX_METADATA_BYTES = 256 * 1024;
 
 export interface OpEndpoints {
-  token?: string;
   userinfo?: string;
   issuer: string;
   clientId: string;
@@ -23,21 +22,32 @@ export function createOpFetch(config: Config, keys: KeyStore, endpoints: () => O
   return async (url, options) => {
     const response = await fetch(url, options as RequestInit);
     const known = endpoints();
-    const body = await readBody(response, maxBodyBytes, url === known?.userinfo ? 'userinfo' : 'op_response');
-    if (known && url === known.token && response.status === 200) {
-      return rebuild(response, await processTokenResponse(body, config, keys));
+    // Compare normalised URLs: discovery may spell an endpoint differently from the URL openid-client fetches.
+    const isUserinfo = known?.userinfo !== undefined && sameUrl(url, known.userinfo);
+    const body = await readBody(response, isUserinfo ? config.jose.maxTokenBytes : maxBodyBytes, isUserinfo ? 'userinfo' : 'op_response');
+    if (isUserinfo && response.status === 200) {
+      return rebuild(response, await processUserinfo(response, body, config, keys, known!));
     }
-    if (known && url === known.userinfo && response.status === 200) {
-      return rebuild(response, await processUserinfo(response, body, config, keys, known));
-    }
+    // Fail closed: an id_token in any response (token endpoint, refresh, whatever the URL) passes the policy.
+    if (response.status === 200) return rebuild(response, await processTokenResponse(body, config, keys));
     return rebuild(response, body);
   };
 }
 
+function sameUrl(a: string, b: string): boolean {
+  try {
+    return new URL(a).href === new URL(b).href;
+  } catch {
+    return false;
+  }
+}
+
 async function processTokenResponse(body: Uint8Array, config: Config, keys: KeyStore): Promise<Uint8Array> {
+  const text = new TextDecoder().decode(body);
+  if (!text.trimStart().startsWith('{')) return body; // not a JSON object: no id_token in it
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder().decode(body));
+    json = JSON.parse(text);
   } catch {
     return body; // openid-client reports the malformed response
   }
@@ -71,7 +81,7 @@ async function processUserinfo(response: Response, body: Uint8Array, config: Con
 async function readBody(response: Response, limit: number, what: 'userinfo' | 'op_response'): Promise<Uint8Array> {
   const tooLarge = () =>
     what === 'userinfo'
-      ? new TokenRefusedError('userinfo', 'too_large', `The userinfo response was refused: it is larger than ${limit} bytes.`)
+      ? new TokenRefusedError('userinfo', 'too_large', `The userinfo response was refused: it is larger than ${limit} bytes (BFF_MAX_TOKEN_BYTES).`)
       : new BffError(502, 'op_response_too_large', 'The OpenID Provider sent a response larger than the BFF accepts.');
   const declared = Number(response.headers.get('content-length') ?? 0);
   if (declared > limit) {

@@ -64,7 +64,7 @@ export class OpenIdProvider {
       // Always verify the OP's signature, also on id_tokens from the token
       // endpoint, where openid-client would otherwise trust TLS alone.
       oidc.enableNonRepudiationChecks(configuration);
-      this.endpoints = { token: meta.token_endpoint, userinfo: meta.userinfo_endpoint, issuer: meta.issuer, clientId: config.clientId };
+      this.endpoints = { userinfo: meta.userinfo_endpoint, issuer: meta.issuer, clientId: config.clientId };
       this.current = configuration;
       this.failures = 0;
       this.logger.info({ issuer: config.issuer.href }, 'OP discovery complete');

@@ -19,7 +19,12 @@ export class RequestObjectEncrypter {
   async encrypt(signedRequestObject: string, configuration: oidc.Configuration): Promise<string> {
     const { alg, enc } = this.config.requestObjectEncryption;
     const jwk = await this.opEncryptionKey(configuration, alg);
-    const key = await importJWK(jwk, alg);
+    let key: Awaited<ReturnType<typeof importJWK>>;
+    try {
+      key = await importJWK(jwk, alg);
+    } catch (err) {
+      throw new BffError(502, 'op_jwks_invalid', `The OpenID Provider's "enc" key for ${alg} is not usable.`, { cause: err });
+    }
     return new CompactEncrypt(new TextEncoder().encode(signedRequestObject))
       .setProtectedHeader({ alg, enc, cty: 'JWT', typ: 'JWE', ...(jwk.kid ? { kid: jwk.kid } : {}) })
       .encrypt(key);
@@ -30,6 +35,8 @@ export class RequestObjectEncrypter {
     const fits = (keys: JWK[]) =>
       keys.find(
         (k) =>
+          typeof k === 'object' &&
+          k !== null &&
           (k.use === undefined || k.use === 'enc') &&
           (k.alg === undefined || k.alg === alg) &&
           k.kty === (alg.startsWith('RSA') ? 'RSA' : 'EC'),

@@ -1,6 +1,6 @@
 // GET /bff/callback: the redirect_uri. Completes the login in a brand-new
 // session (fresh id: no fixation), or fails with >= 400 and no session.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { BffContext } from '../context.js';
 import { badRequest } from '../errors.js';
@@ -16,17 +16,19 @@ export function callbackRoute(ctx: BffContext): RequestHandler {
     if (typeof state !== 'string' || !STATE_FORMAT.test(state)) {
       throw badRequest('invalid_state', 'The login response has no valid state; start the login again.');
     }
-    // take() deletes the transaction: a replayed callback finds nothing.
-    const tx = await stores.loginTransactions.take(state);
-    if (tx === undefined) {
+    checkResponseShape(req.query);
+    const taken = await stores.loginTransactions.take(state, loginBinding(req.headers.cookie, ctx.cookies.login));
+    if (taken.status === 'unknown') {
       throw badRequest('invalid_state', 'This login is unknown, expired or already completed; start the login again.');
     }
-    const binding = loginBinding(req.headers.cookie, ctx.cookies.login);
-    if (binding === undefined || !sameSecret(binding, tx.binding)) {
+    if (taken.status === 'wrong_browser') {
       throw badRequest('login_binding_mismatch', 'This login was started in another browser; start the login again.');
     }
+    const { tx } = taken;
 
-    const callbackUrl = new URL(req.originalUrl, config.publicUrl);
+    // The registered redirect_uri with the response's query: openid-client sends it to the token endpoint.
+    const callbackUrl = new URL(config.redirectUri);
+    callbackUrl.search = new URL(req.originalUrl, config.publicUrl).search;
     const login = await codeFlow.completeLogin(await provider.configuration(), callbackUrl, state, tx);
 
     await regenerateSession(req);
@@ -43,6 +45,15 @@ export function callbackRoute(ctx: BffContext): RequestHandler {
   };
 }
 
-function sameSecret(a: string, b: string): boolean {
-  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+/**
+ * A code-flow response: one `state`, and either one `code` or one `error`, at
+ * most one `iss`; never tokens (an implicit or hybrid response is not ours).
+ */
+function checkResponseShape(query: Record<string, unknown>): void {
+  const invalid = () => badRequest('invalid_authorization_response', 'The authorization response is malformed; start the login again.');
+  for (const name of ['code', 'error', 'iss', 'state']) {
+    if (query[name] !== undefined && (typeof query[name] !== 'string' || query[name] === '')) throw invalid();
+  }
+  if ((query.code === undefined) === (query.error === undefined)) throw invalid();
+  for (const name of ['id_token', 'access_token', 'token', 'response']) if (query[name] !== undefined) throw invalid();
 }

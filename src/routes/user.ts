@@ -16,6 +16,8 @@ export function userRoute(ctx: BffContext): RequestHandler {
     if (slide === 'false') holdIdleTimeout(req);
     const session = await authenticatedSession(req, ctx.config);
     if (session === undefined) throw notAuthenticated();
+    // Renew now (express-session would at the end) so that the expiry reported is the new one.
+    if (slide !== 'false') session.touch();
     const idleExpiry = Math.floor((session.cookie.expires?.getTime() ?? Date.now()) / 1000);
     const absolute = absoluteExpiry(session, ctx.config);
     res.set('Cache-Control', 'no-store');

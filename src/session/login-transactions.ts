@@ -2,6 +2,7 @@
 // (PKCE verifier, nonce, returnTo). Each is stored under its own `state`, so
 // two tabs logging in at once never overwrite each other, and is taken
 // (read and deleted at once) by the callback, so a replayed callback finds nothing.
+import { timingSafeEqual } from 'node:crypto';
 import { storeUnavailable } from '../errors.js';
 import type { Redis } from './stores.js';
 
@@ -17,15 +18,27 @@ export interface LoginTransaction {
   maxAge: number | undefined;
 }
 
+export type TakeResult = { status: 'taken'; tx: LoginTransaction } | { status: 'unknown' } | { status: 'wrong_browser' };
+
 export interface LoginTransactionStore {
   save(state: string, tx: LoginTransaction, ttlSeconds: number): Promise<void>;
-  /** Returns the transaction and deletes it, atomically. */
-  take(state: string): Promise<LoginTransaction | undefined>;
+  /**
+   * Deletes and returns the transaction, if `binding` (the browser's login
+   * cookie) is its own. A callback replayed in another browser leaves it in
+   * place, so it cannot cancel the real user's login.
+   */
+  take(state: string, binding: string | undefined): Promise<TakeResult>;
+}
+
+const MAX_MEMORY_TRANSACTIONS = 10_000;
+
+function sameSecret(a: string | undefined, b: string): boolean {
+  return a !== undefined && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
 
 export class RedisLoginTransactionStore implements LoginTransactionStore {
   constructor(
-    private readonly client: Pick<Redis, 'set' | 'getDel'>,
+    private readonly client: Pick<Redis, 'set' | 'get' | 'getDel'>,
     private readonly prefix: string,
   ) {}
 
@@ -33,9 +46,14 @@ export class RedisLoginTransactionStore implements LoginTransactionStore {
     await this.client.set(this.prefix + state, JSON.stringify(tx), { EX: ttlSeconds }).catch((err: unknown) => Promise.reject(storeUnavailable(err)));
   }
 
-  async take(state: string): Promise<LoginTransaction | undefined> {
-    const value = await this.client.getDel(this.prefix + state).catch((err: unknown) => Promise.reject(storeUnavailable(err)));
-    return value === null ? undefined : (JSON.parse(value) as LoginTransaction);
+  async take(state: string, binding: string | undefined): Promise<TakeResult> {
+    const failed = (err: unknown) => Promise.reject(storeUnavailable(err));
+    const value = await this.client.get(this.prefix + state).catch(failed);
+    if (value === null) return { status: 'unknown' };
+    const tx = JSON.parse(value) as LoginTransaction;
+    if (!sameSecret(binding, tx.binding)) return { status: 'wrong_browser' };
+    // GETDEL: of two concurrent callbacks, only one gets the transaction.
+    return (await this.client.getDel(this.prefix + state).catch(failed)) === null ? { status: 'unknown' } : { status: 'taken', tx };
   }
 }
 
@@ -44,13 +62,17 @@ export class MemoryLoginTransactionStore implements LoginTransactionStore {
 
   async save(state: string, tx: LoginTransaction, ttlSeconds: number): Promise<void> {
     this.sweep();
+    // Development store: bounded, the oldest abandoned login goes first.
+    if (this.entries.size >= MAX_MEMORY_TRANSACTIONS) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(state, { tx, expiresAt: Date.now() + ttlSeconds * 1000 });
   }
 
-  async take(state: string): Promise<LoginTransaction | undefined> {
+  async take(state: string, binding: string | undefined): Promise<TakeResult> {
     const entry = this.entries.get(state);
+    if (entry === undefined || entry.expiresAt <= Date.now()) return { status: 'unknown' };
+    if (!sameSecret(binding, entry.tx.binding)) return { status: 'wrong_browser' };
     this.entries.delete(state);
-    return entry !== undefined && entry.expiresAt > Date.now() ? entry.tx : undefined;
+    return { status: 'taken', tx: entry.tx };
   }
 
   // Abandoned logins must not accumulate for ever.

@@ -1,0 +1,225 @@
+// Session lifecycle: idle and absolute timeouts, refresh once across
+// instances, revocation at logout, session size, back-channel logout.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createClient } from 'redis';
+import { SignJWT } from 'jose';
+import { bffClient } from './fixtures/op.js';
+import { startHostileOp, type HostileOp } from './fixtures/hostile-op.js';
+import {
+  BFF_ORIGIN,
+  REDIS_URL,
+  baseEnv,
+  getUser,
+  keysFor,
+  login,
+  sessionCookie,
+  sessionIdOf,
+  startBff,
+  type TestBff,
+  type TestKeys,
+} from './helpers/harness.js';
+
+const redis = createClient({ url: REDIS_URL });
+const sessionKey = (bff: TestBff, sid: string) => `${bff.config.redisPrefix}sess:${sid}`;
+
+describe('session lifecycle', () => {
+  let op: HostileOp;
+  let keys: TestKeys;
+  let bff: TestBff;
+  let other: TestBff; // a second instance on the same Redis
+
+  before(async () => {
+    keys = await keysFor();
+    op = await startHostileOp(
+      [bffClient('bff', BFF_ORIGIN, keys.publicJwks, { backchannel_logout_uri: 'http://127.0.0.1:1/later', backchannel_logout_session_required: true })],
+      keys.privateJwks.keys[1]!,
+    );
+    const env = baseEnv(op, 'bff', keys, { BFF_SESSION_IDLE: '120', BFF_SESSION_ABSOLUTE: '600' });
+    bff = await startBff(env);
+    other = await startBff(env);
+    // Now that the BFF listens, point the OP's back-channel at it.
+    const client = await op.provider.Client.find('bff');
+    (client as unknown as { backchannelLogoutUri: string }).backchannelLogoutUri = `${bff.url}/bff/backchannel-logout`;
+    await redis.connect();
+  });
+  after(async () => {
+    await bff.close();
+    await other.close();
+    await op.close();
+    await redis.close();
+  });
+
+  async function signIn(user = 'alice') {
+    const browser = bff.browser();
+    const callback = await login(browser, { user });
+    assert.equal(callback.status, 302, callback.text);
+    return { browser, sid: sessionIdOf(sessionCookie(callback)!) };
+  }
+
+  it('applies the idle timeout in Redis and slides it, except with ?slide=false', async () => {
+    const { browser, sid } = await signIn();
+    const ttl = () => redis.pTTL(sessionKey(bff, sid));
+    assert.ok((await ttl()) > 110_000 && (await ttl()) <= 120_000);
+    // As if 90 s had passed: 30 s of idle time left, in the cookie's expiry and the key's TTL.
+    const stored = JSON.parse((await redis.get(sessionKey(bff, sid)))!);
+    stored.cookie.expires = new Date(Date.now() + 30_000).toISOString();
+    await redis.set(sessionKey(bff, sid), JSON.stringify(stored), { PX: 30_000 });
+
+    const held = await browser.agent.get('/bff/user?slide=false').set('X-CSRF', '1').expect(200);
+    assert.ok((await ttl()) <= 30_000, 'slide=false did not extend the session');
+    assert.ok(held.body.session.expiresAt <= Date.now() / 1000 + 120);
+
+    const slid = await getUser(browser).expect(200);
+    assert.ok((await ttl()) > 110_000, 'a normal request extends the session');
+    assert.ok(slid.body.session.expiresAt >= Math.floor(Date.now() / 1000) + 115);
+    assert.equal(slid.body.session.absoluteExpiresAt - JSON.parse((await redis.get(sessionKey(bff, sid)))!).createdAt, 600);
+
+    await browser.agent.get('/bff/user?slide=maybe').set('X-CSRF', '1').expect(400);
+    await redis.pExpire(sessionKey(bff, sid), 1); // the idle timeout runs out
+    await new Promise((r) => setTimeout(r, 20));
+    await getUser(browser).expect(401);
+  });
+
+  it('ends a session past its absolute lifetime, however active', async () => {
+    const { browser, sid } = await signIn();
+    const stored = JSON.parse((await redis.get(sessionKey(bff, sid)))!);
+    await redis.set(sessionKey(bff, sid), JSON.stringify({ ...stored, createdAt: stored.createdAt - 601 }), { KEEPTTL: true });
+    await getUser(browser).expect(401);
+    assert.equal(await redis.exists(sessionKey(bff, sid)), 0, 'destroyed in Redis');
+  });
+
+  it('keeps a typical session under 4 KB in Redis, without the id_token', async () => {
+    const { sid } = await signIn();
+    const stored = (await redis.get(sessionKey(bff, sid)))!;
+    assert.ok(Buffer.byteLength(stored) < 4096, `${Buffer.byteLength(stored)} bytes`);
+    assert.doesNotMatch(stored, /eyJ/);
+  });
+
+  it('refreshes once per session across instances; everyone reuses the result; the rotated token works next time', async () => {
+    const { browser, sid } = await signIn();
+    const stale = JSON.parse((await redis.get(sessionKey(bff, sid)))!).tokens;
+    assert.ok(stale.refreshToken, 'the OP issued a refresh token');
+    const refreshesBefore = op.requests.filter((r) => r.body.get('grant_type') === 'refresh_token').length;
+
+    // 20 concurrent needs for a fresh token, on two instances.
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? other : bff).app.bff.context.accessTokens.refresh(sid, stale.accessToken)),
+    );
+    const grants = op.requests.filter((r) => r.body.get('grant_type') === 'refresh_token').length - refreshesBefore;
+    assert.equal(grants, 1, 'exactly one refresh_token grant');
+    assert.equal(new Set(results.map((t) => t.accessToken)).size, 1);
+    assert.notEqual(results[0]!.accessToken, stale.accessToken);
+    assert.notEqual(results[0]!.refreshToken, stale.refreshToken, 'the OP rotated the refresh token');
+    const stored = JSON.parse((await redis.get(sessionKey(bff, sid)))!).tokens;
+    assert.equal(stored.accessToken, results[0]!.accessToken);
+
+    // The rotated refresh token is the one stored: a second refresh succeeds.
+    const again = await other.app.bff.context.accessTokens.refresh(sid, stored.accessToken);
+    assert.notEqual(again.accessToken, stored.accessToken);
+    await getUser(browser).expect(200);
+  });
+
+  it('ends the session cleanly when the OP rejects the refresh token (invalid_grant)', async () => {
+    const { browser, sid } = await signIn();
+    const { tokens } = JSON.parse((await redis.get(sessionKey(bff, sid)))!);
+    const refreshToken = await op.provider.RefreshToken.find(tokens.refreshToken);
+    await refreshToken!.destroy();
+    await assert.rejects(bff.app.bff.context.accessTokens.refresh(sid, tokens.accessToken), { status: 401, code: 'not_authenticated' });
+    await getUser(browser).expect(401);
+    assert.equal(await redis.exists(sessionKey(bff, sid)), 0);
+  });
+
+  it('revokes the refresh token at logout', async () => {
+    const { browser, sid } = await signIn();
+    const { tokens } = JSON.parse((await redis.get(sessionKey(bff, sid)))!);
+    assert.ok(await op.provider.RefreshToken.find(tokens.refreshToken));
+    const { logoutUrl } = (await getUser(browser).expect(200)).body;
+    await browser.agent.get(logoutUrl).expect(302);
+    assert.ok(op.requests.some((r) => r.path === '/token/revocation' && r.body.get('token') === tokens.refreshToken));
+    assert.equal(await op.provider.RefreshToken.find(tokens.refreshToken), undefined, 'revoked at the OP');
+  });
+
+  it('ends every session of the OP session on back-channel logout, and only those', async () => {
+    const first = await signIn('alice');
+    const second = await signIn('alice'); // another browser: another OP session
+    const bob = await signIn('bob');
+    // The user logs out at the OP itself (another app, or the OP's own page).
+    const end = await first.browser.op.confirmLogout(`${op.issuer}/session/end?client_id=bff`);
+    assert.equal(end.origin, op.issuer, 'stays at the OP: no post_logout_redirect_uri given');
+    await getUser(first.browser).expect(401);
+    assert.equal(await redis.exists(sessionKey(bff, first.sid)), 0);
+    await getUser(second.browser).expect(200);
+    await getUser(bob.browser).expect(200);
+    assert.match(bff.logs.text, /"sessionsEnded":1/);
+  });
+});
+
+describe('POST /bff/backchannel-logout refusals', () => {
+  let op: HostileOp;
+  let keys: TestKeys;
+  let bff: TestBff;
+  const event = { 'http://schemas.openid.net/event/backchannel-logout': {} };
+  before(async () => {
+    keys = await keysFor();
+    op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks)], keys.privateJwks.keys[1]!);
+    bff = await startBff(baseEnv(op, 'bff', keys));
+  });
+  after(async () => {
+    await bff.close();
+    await op.close();
+  });
+
+  const claims = (extra: Record<string, unknown> = {}) => ({
+    iss: op.issuer,
+    aud: 'bff',
+    iat: Math.floor(Date.now() / 1000),
+    jti: `jti-${Math.random()}`,
+    sub: 'alice',
+    sid: 'op-session',
+    events: event,
+    ...extra,
+  });
+  const post = (body: string | Record<string, string>) =>
+    bff.browser().agent.post('/bff/backchannel-logout').type('form').send(body);
+  const asOp = async (c: Record<string, unknown>) => op.encryptForBff(await op.signAsOp(c, { typ: 'logout+jwt' }));
+
+  it('accepts a valid logout token (200, no-store) and refuses its replay', async () => {
+    const token = await asOp(claims());
+    const ok = await post({ logout_token: token }).expect(200);
+    assert.equal(ok.headers['cache-control'], 'no-store');
+    const replay = await post({ logout_token: token }).expect(400);
+    assert.equal(replay.body.error, 'logout_token_replayed');
+  });
+
+  const cases: Array<[string, () => Promise<string | Record<string, string>>, string]> = [
+    ['no logout_token', async () => ({ other: 'x' }), 'invalid_request'],
+    ['garbage', async () => ({ logout_token: 'garbage' }), 'logout_token_malformed'],
+    ['a forged signature', async () => ({ logout_token: await op.encryptForBff(await op.signAsAttacker(claims())) }), 'logout_token_signature_invalid'],
+    ['a plaintext token (encryption required)', async () => ({ logout_token: await op.signAsOp(claims()) }), 'logout_token_not_encrypted'],
+    ['no events claim', async () => ({ logout_token: await asOp(claims({ events: undefined })) }), 'logout_token_events_invalid'],
+    ['a nonce (an ID token)', async () => ({ logout_token: await asOp(claims({ nonce: 'n' })) }), 'logout_token_nonce_present'],
+    ['another audience', async () => ({ logout_token: await asOp(claims({ aud: 'someone-else' })) }), 'logout_token_audience_mismatch'],
+    ['another issuer', async () => ({ logout_token: await asOp(claims({ iss: 'https://evil.example' })) }), 'logout_token_issuer_mismatch'],
+    ['neither sid nor sub', async () => ({ logout_token: await asOp(claims({ sid: undefined, sub: undefined })) }), 'logout_token_invalid'],
+    ['an old token', async () => ({ logout_token: await asOp(claims({ iat: Math.floor(Date.now() / 1000) - 3600 })) }), 'logout_token_expired'],
+    [
+      'HS256 with a shared secret',
+      async () => ({ logout_token: await op.encryptForBff(await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256' }).sign(new Uint8Array(32))) }),
+      'logout_token_alg_not_allowed',
+    ],
+  ];
+  for (const [name, body, code] of cases) {
+    it(`refuses ${name} with 400 ${code}`, async () => {
+      const res = await post(await body()).expect(400);
+      assert.equal(res.body.error, code);
+      assert.equal(res.headers['cache-control'], 'no-store');
+    });
+  }
+
+  it('refuses an oversized body with 4xx, not 500', async () => {
+    const res = await post({ logout_token: 'x'.repeat(200_000) });
+    assert.equal(res.status, 413);
+    assert.equal(res.body.error, 'invalid_request');
+  });
+});
