@@ -137,3 +137,51 @@ export async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+
+/** A minimal browser for BFF processes started with spawn: fetch with a cookie jar, no redirects followed. */
+export class FetchBrowser {
+  private readonly cookies = new Map<string, string>();
+
+  async get(url: string, headers: Record<string, string> = {}): Promise<Response> {
+    const res = await fetch(url, {
+      redirect: 'manual',
+      headers: { ...headers, cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+    });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';');
+      const name = pair.slice(0, pair.indexOf('='));
+      const value = pair.slice(pair.indexOf('=') + 1);
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return res;
+  }
+}
+
+/** Starts `src/server.ts` as its own process; resolves once it listens. */
+export async function spawnBff(env: Env): Promise<{ url: string; process: import('node:child_process').ChildProcess; output: () => string; stop(): Promise<number | null> }> {
+  const { spawn } = await import('node:child_process');
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { PATH: process.env.PATH, ...env, PORT: String(port) } as NodeJS.ProcessEnv,
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`BFF did not start: ${output}`)), 20_000);
+    const check = () => output.includes('Sealed BFF listening') && (clearTimeout(timer), resolve());
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => reject(new Error(`BFF exited with ${code}: ${output}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    process: child,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      return new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
