@@ -165,12 +165,10 @@ describe('load', () => {
 describe('several instances on one Redis', () => {
   it('serves one login across two BFF processes: start on A, callback on B, user and logout anywhere', async () => {
     const keys = await keysFor();
-    const opPort = await freePort();
-    const env = baseEnv({ issuer: `http://127.0.0.1:${opPort}` } as TestOp, 'bff', keys);
+    const op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
+    const env = baseEnv(op, 'bff', keys);
     const [a, b] = await Promise.all([spawnBff(env), spawnBff(env)]);
-    const op = await startOp({ port: opPort, clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
     try {
-      // The OP came up after the BFFs: they retry discovery with backoff until /readyz says so.
       for (const bff of [a, b]) {
         let ready = false;
         for (let i = 0; i < 100 && !ready; i++) {
