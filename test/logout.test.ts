@@ -102,3 +102,24 @@ describe('/bff/logout with an OP that has no end_session_endpoint', () => {
     }
   });
 });
+
+describe('/bff/logout while the OP is down', () => {
+  it('still ends the session and sends the browser to the post-logout URL', async () => {
+    const keys = await keysFor();
+    const op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
+    const bff = await startBff(baseEnv(op, 'bff', keys, { BFF_OP_TIMEOUT: '1' }));
+    try {
+      const browser = bff.browser();
+      await login(browser);
+      const { logoutUrl } = (await getUser(browser).expect(200)).body;
+      await op.close(); // revocation cannot reach it
+      const res = await browser.agent.get(logoutUrl).expect(302);
+      // Discovery is cached: the end-session URL is still known; the revocation failure is only logged.
+      assert.ok(res.headers.location!.startsWith(`${op.issuer}/session/end`));
+      assert.match(bff.logs.text, /refresh token revocation failed/);
+      await getUser(browser).expect(401);
+    } finally {
+      await bff.close();
+    }
+  });
+});
