@@ -13,6 +13,7 @@ import { KeyStore } from './keys.js';
 import { AccessTokens } from './oidc/access-tokens.js';
 import { CodeFlow } from './oidc/code-flow.js';
 import { LogoutTokenVerifier } from './oidc/logout-token.js';
+import { apiProxyRoute } from './routes/api-proxy.js';
 import { backchannelLogoutRoute } from './routes/backchannel-logout.js';
 import { OpenIdProvider } from './oidc/provider.js';
 import { jwksRoute } from './routes/jwks.js';
@@ -98,6 +99,7 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
     express.urlencoded({ extended: false, limit: config.jose.maxTokenBytes + 1024, parameterLimit: 10 }),
     backchannelLogoutRoute(ctx),
   );
+  bff.use('/api', requireCsrfHeader, apiProxyRoute(ctx));
   bff.use((_req, _res, next) => next(new BffError(404, 'not_found', 'There is no such BFF endpoint.')));
   app.use('/bff', bff);
 

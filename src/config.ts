@@ -72,9 +72,26 @@ export interface Config {
   authParams: Record<string, string>;
   /** Names of authorization parameters /bff/login may take from its query. */
   loginParams: string[];
+  api: {
+    routes: ApiRoute[];
+    /** Upstream response timeout (until the response headers), ms. */
+    timeoutMs: number;
+    connectTimeoutMs: number;
+    /** Largest request body proxied, bytes. */
+    maxBodyBytes: number;
+  };
 }
 
 export type Env = Record<string, string | undefined>;
+
+export interface ApiRoute {
+  /** e.g. /bff/api/orders: requests below it are proxied. */
+  path: string;
+  /** e.g. https://orders.internal/v1: the path below `path` is appended to it. */
+  target: URL;
+  /** required: no session, 401; optional: attach when signed in; none: never. */
+  token: 'required' | 'optional' | 'none';
+}
 
 export type RedisConfig =
   | { mode: 'single'; url: string }
@@ -202,6 +219,12 @@ export async function loadConfig(rawEnv: Env): Promise<Config> {
     assertionAudience: parseEnum(env, 'BFF_ASSERTION_AUDIENCE', ['issuer', 'token_endpoint'] as const, 'issuer'),
     authParams: parseAuthParams(env),
     loginParams: parseLoginParams(env),
+    api: {
+      routes: parseApiRoutes(env, allowHttp),
+      timeoutMs: parseInteger(env, 'BFF_API_TIMEOUT', 30000, 100, 600000),
+      connectTimeoutMs: parseInteger(env, 'BFF_API_CONNECT_TIMEOUT', 5000, 100, 60000),
+      maxBodyBytes: parseInteger(env, 'BFF_API_MAX_BODY', 10 * 1024 * 1024, 0, 1024 * 1024 * 1024),
+    },
   };
   assertKeysFit(keys, config);
   checkProfile(config, env);
@@ -263,6 +286,57 @@ function parseAuthParams(env: Env): Record<string, string> {
     if (RESERVED_AUTH_PARAMS.includes(name)) throw new ConfigError('BFF_AUTH_PARAMS', `must not set ${name} (the BFF sets it)`);
   }
   return parsed as Record<string, string>;
+}
+
+function parseApiRoutes(env: Env, allowHttp: boolean): ApiRoute[] {
+  const inline = optional(env, 'BFF_API_ROUTES');
+  const file = optional(env, 'BFF_API_ROUTES_FILE');
+  if (inline !== undefined && file !== undefined) throw new ConfigError('BFF_API_ROUTES', 'set either BFF_API_ROUTES or BFF_API_ROUTES_FILE, not both');
+  const variable = file !== undefined ? 'BFF_API_ROUTES_FILE' : 'BFF_API_ROUTES';
+  let text: string | undefined = inline;
+  if (file !== undefined) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(variable, `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  if (text === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError(variable, 'is not valid JSON');
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError(variable, 'must be a JSON array of routes');
+  const routes = parsed.map((entry: unknown, index): ApiRoute => {
+    const bad = (what: string) => new ConfigError(variable, `route ${index}: ${what}`);
+    if (typeof entry !== 'object' || entry === null) throw bad('must be an object');
+    const { path, target, token } = entry as Record<string, unknown>;
+    if (typeof path !== 'string' || !/^\/bff\/api(\/[A-Za-z0-9._~-]+)+$/.test(path) || /\/\.\.?(\/|$)/.test(path)) {
+      throw bad('path must look like /bff/api/<name>[/<name>…] (no trailing slash, no dot segments)');
+    }
+    let url: URL;
+    try {
+      url = new URL(String(target));
+    } catch {
+      throw bad('target must be an absolute URL');
+    }
+    if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) {
+      throw bad('target must be https (BFF_ALLOW_HTTP=1 permits http)');
+    }
+    if (url.search || url.hash || url.username || url.password) throw bad('target must not carry a query, fragment or credentials');
+    if (token !== 'required' && token !== 'optional' && token !== 'none') throw bad('token must be required, optional or none');
+    url.pathname = url.pathname.replace(/\/+$/, '');
+    return { path, target: url, token };
+  });
+  const seen = new Set<string>();
+  for (const route of routes) {
+    if (seen.has(route.path)) throw new ConfigError(variable, `path ${route.path} appears twice`);
+    seen.add(route.path);
+  }
+  // Longest path first: /bff/api/a/b wins over /bff/api/a.
+  return routes.sort((a, b) => b.path.length - a.path.length);
 }
 
 function parseLoginParams(env: Env): string[] {

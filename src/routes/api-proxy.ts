@@ -1,0 +1,153 @@
+// /bff/api/<route>/…: the SPA's API calls, forwarded to the configured
+// upstream with the session's access token attached. The browser never sees
+// the token; the upstream never sees the browser's cookies. Bodies stream
+// both ways; only configured routes are reachable and a request cannot leave
+// its route's target path.
+import http from 'node:http';
+import https from 'node:https';
+import type { Request, RequestHandler, Response } from 'express';
+import type { ApiRoute } from '../config.js';
+import type { BffContext } from '../context.js';
+import { BffError, badRequest } from '../errors.js';
+import { authenticatedSession } from '../session/session.js';
+import { notAuthenticated } from './user.js';
+
+// Hop-by-hop headers (RFC 9110 7.6.1) and what must not cross the BFF.
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+const NOT_FORWARDED_UP = new Set([...HOP_BY_HOP, 'host', 'cookie', 'authorization', 'x-csrf', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'dpop']);
+const NOT_FORWARDED_DOWN = new Set([...HOP_BY_HOP, 'set-cookie']);
+// Idempotent and bodiless: retried once after a refresh when the upstream says 401.
+// (A streamed body cannot be replayed, so PUT and DELETE pass the 401 on.)
+const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256 }) };
+
+export function apiProxyRoute(ctx: BffContext): RequestHandler {
+  const { config } = ctx;
+  return async (req, res) => {
+    const target = resolveTarget(req.originalUrl, config.api.routes);
+    if (target === undefined) throw new BffError(404, 'not_found', 'There is no such API route.');
+    const { route, url } = target;
+
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > config.api.maxBodyBytes) {
+      throw new BffError(413, 'request_too_large', `The request body is larger than ${config.api.maxBodyBytes} bytes.`);
+    }
+
+    let accessToken: string | undefined;
+    if (route.token !== 'none') {
+      const session = await authenticatedSession(req, config);
+      if (session === undefined && route.token === 'required') throw notAuthenticated();
+      if (session !== undefined) accessToken = (await ctx.accessTokens.forRequest(req)).accessToken;
+    }
+
+    let upstream = await forward(req, url, accessToken, ctx, RETRYABLE.has(req.method) ? undefined : req);
+    if (upstream.statusCode === 401 && accessToken !== undefined && RETRYABLE.has(req.method)) {
+      // The token may have been revoked or expired early: refresh once and retry.
+      upstream.resume();
+      accessToken = (await ctx.accessTokens.forRequest(req, true)).accessToken;
+      upstream = await forward(req, url, accessToken, ctx, undefined);
+    }
+    relay(upstream, res);
+  };
+}
+
+/** The route and upstream URL for a request, or undefined; BffError(400) for traversal attempts. */
+export function resolveTarget(originalUrl: string, routes: readonly ApiRoute[]): { route: ApiRoute; url: URL } | undefined {
+  const queryStart = originalUrl.indexOf('?');
+  const rawPath = queryStart === -1 ? originalUrl : originalUrl.slice(0, queryStart);
+  const query = queryStart === -1 ? '' : originalUrl.slice(queryStart);
+  const route = routes.find((r) => rawPath === r.path || rawPath.startsWith(`${r.path}/`));
+  if (route === undefined) return undefined;
+  const rest = rawPath.slice(route.path.length);
+  for (const segment of rest.split('/').slice(1)) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      throw badRequest('invalid_path', 'The API path is malformed.');
+    }
+    // No way out of the route's target: no dot segments, no (encoded) slashes or backslashes, no empty segments.
+    if (decoded === '.' || decoded === '..' || /[/\\]/.test(decoded) || /[\\]/.test(segment) || (segment === '' && rest !== '/')) {
+      throw badRequest('invalid_path', 'The API path may not contain dot segments, empty segments or encoded slashes.');
+    }
+  }
+  const url = new URL(route.target.href);
+  url.pathname = `${route.target.pathname}${rest}`;
+  url.search = query;
+  return { route, url };
+}
+
+function forward(req: Request, url: URL, accessToken: string | undefined, ctx: BffContext, body: Request | undefined): Promise<http.IncomingMessage> {
+  const { config } = ctx;
+  const headers: http.OutgoingHttpHeaders = {};
+  const connectionListed = new Set(String(req.headers.connection ?? '').toLowerCase().split(',').map((h) => h.trim()));
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (!NOT_FORWARDED_UP.has(name) && !connectionListed.has(name) && value !== undefined) headers[name] = value;
+  }
+  if (body === undefined) delete headers['content-length'];
+  if (accessToken !== undefined) headers.authorization = `Bearer ${accessToken}`;
+  headers['x-forwarded-for'] = [req.headers['x-forwarded-for'], req.ip].filter(Boolean).join(', ');
+  headers['x-forwarded-proto'] = config.publicUrl.protocol.slice(0, -1);
+  headers['x-forwarded-host'] = config.publicUrl.host;
+
+  return new Promise((resolve, reject) => {
+    const client = url.protocol === 'https:' ? https : http;
+    const upstream = client.request(url, { method: req.method, headers, agent: url.protocol === 'https:' ? agents.https : agents.http });
+    const connectTimer = setTimeout(() => upstream.destroy(new UpstreamError('connect')), config.api.connectTimeoutMs);
+    const responseTimer = setTimeout(() => upstream.destroy(new UpstreamError('timeout')), config.api.timeoutMs);
+    upstream.once('socket', (socket) => {
+      if (!socket.connecting) clearTimeout(connectTimer); // a kept-alive socket
+      else socket.once('connect', () => clearTimeout(connectTimer));
+    });
+    upstream.once('response', (response) => {
+      clearTimeout(connectTimer);
+      clearTimeout(responseTimer);
+      resolve(response);
+    });
+    upstream.once('error', (err) => {
+      clearTimeout(connectTimer);
+      clearTimeout(responseTimer);
+      reject(upstreamFailure(err));
+    });
+    if (body === undefined) {
+      upstream.end();
+      return;
+    }
+    // Stream the body up, counting: a chunked body may still exceed the limit.
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > config.api.maxBodyBytes) {
+        body.unpipe(upstream);
+        upstream.destroy(new UpstreamError('too_large'));
+      }
+    });
+    body.pipe(upstream);
+  });
+}
+
+class UpstreamError extends Error {
+  constructor(readonly kind: 'connect' | 'timeout' | 'too_large') {
+    super(kind);
+  }
+}
+
+function upstreamFailure(err: unknown): BffError {
+  const kind = err instanceof UpstreamError ? err.kind : undefined;
+  if (kind === 'too_large') return new BffError(413, 'request_too_large', 'The request body is too large.');
+  if (kind === 'connect' || kind === 'timeout') return new BffError(504, 'upstream_timeout', 'The API did not answer in time.', { cause: err });
+  return new BffError(502, 'upstream_unreachable', 'The API cannot be reached.', { cause: err });
+}
+
+function relay(upstream: http.IncomingMessage, res: Response): void {
+  res.status(upstream.statusCode ?? 502);
+  const connectionListed = new Set(String(upstream.headers.connection ?? '').toLowerCase().split(',').map((h) => h.trim()));
+  for (const [name, value] of Object.entries(upstream.headers)) {
+    if (!NOT_FORWARDED_DOWN.has(name) && !connectionListed.has(name) && value !== undefined) res.setHeader(name, value);
+  }
+  upstream.pipe(res);
+  // A broken download: end the browser's response too, rather than hang.
+  upstream.once('error', () => res.destroy());
+  res.once('close', () => upstream.destroy());
+}

@@ -1,0 +1,277 @@
+// The API proxy: /bff/api/<route>/… to a real upstream that verifies the
+// bearer token at the OP (introspection).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { createClient } from 'redis';
+import { bffClient } from './fixtures/op.js';
+import { API_CLIENT, startApi, type TestApi } from './fixtures/api.js';
+import { startHostileOp, type HostileOp } from './fixtures/hostile-op.js';
+import {
+  BFF_ORIGIN,
+  FetchBrowser,
+  REDIS_URL,
+  assertNoTokens,
+  baseEnv,
+  freePort,
+  keysFor,
+  login,
+  sessionCookie,
+  sessionIdOf,
+  setCookies,
+  spawnBff,
+  startBff,
+  type TestBff,
+  type TestKeys,
+} from './helpers/harness.js';
+import { OpBrowser } from './fixtures/op-browser.js';
+
+/** A request with the path exactly as given: no client-side normalisation of "..". */
+function rawGet(base: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(base);
+    const req = http.request({ host: url.hostname, port: url.port, path, headers }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('API proxy', () => {
+  let op: HostileOp;
+  let api: TestApi;
+  let keys: TestKeys;
+  let bff: TestBff;
+  const redis = createClient({ url: REDIS_URL });
+
+  before(async () => {
+    keys = await keysFor();
+    op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks), API_CLIENT], keys.privateJwks.keys[1]!);
+    api = await startApi(op.issuer);
+    const routes = [
+      { path: '/bff/api/orders', target: `${api.url}/v1`, token: 'required' },
+      { path: '/bff/api/orders/archive', target: `${api.url}/archive`, token: 'required' },
+      { path: '/bff/api/catalog', target: `${api.url}/catalog`, token: 'optional' },
+      { path: '/bff/api/status', target: `${api.url}/status`, token: 'none' },
+      { path: '/bff/api/down', target: `http://127.0.0.1:${await freePort()}/x`, token: 'required' },
+    ];
+    bff = await startBff(baseEnv(op, 'bff', keys, { BFF_API_ROUTES: JSON.stringify(routes), BFF_API_TIMEOUT: '500', BFF_API_MAX_BODY: '1000' }));
+    await redis.connect();
+  });
+  after(async () => {
+    await bff.close();
+    await api.close();
+    await op.close();
+    await redis.close();
+  });
+
+  const signedIn = async () => {
+    const browser = bff.browser();
+    const callback = await login(browser);
+    return { browser, sid: sessionIdOf(sessionCookie(callback)!) };
+  };
+  const tokensOf = async (sid: string) => JSON.parse((await redis.get(`${bff.config.redisPrefix}sess:${sid}`))!).tokens;
+
+  it('attaches the session\'s access token and strips the browser\'s credentials', async () => {
+    const { browser, sid } = await signedIn();
+    const res = await browser.agent
+      .get('/bff/api/orders/42/items?x=1&y=%2F')
+      .set('X-CSRF', '1')
+      .set('Authorization', 'Bearer chosen-by-the-browser')
+      .set('X-Custom', 'kept')
+      .expect(200);
+    assert.deepEqual(res.body, { method: 'GET', url: '/v1/42/items?x=1&y=%2F', active: true, sub: 'alice', bodyBytes: 0 });
+    const seen = api.requests.at(-1)!;
+    assert.equal(seen.headers.authorization, `Bearer ${(await tokensOf(sid)).accessToken}`);
+    assert.equal(seen.headers.cookie, undefined);
+    assert.equal(seen.headers['x-csrf'], undefined);
+    assert.equal(seen.headers['x-custom'], 'kept');
+    assert.equal(seen.headers['x-forwarded-proto'], 'http');
+    assert.equal(seen.headers['x-forwarded-host'], 'bff.test');
+    assert.match(String(seen.headers['x-forwarded-for']), /127\.0\.0\.1/);
+    // Upstream cookies do not reach the browser; other headers do.
+    assert.ok(!setCookies(res).some((c) => c.startsWith('upstream=')));
+    assert.equal(res.headers['x-upstream'], 'yes');
+    assertNoTokens(JSON.stringify(res.headers) + res.text);
+    assert.ok(!res.text.includes((await tokensOf(sid)).accessToken));
+  });
+
+  it('routes to the longest matching path', async () => {
+    const { browser } = await signedIn();
+    const res = await browser.agent.get('/bff/api/orders/archive/2024').set('X-CSRF', '1').expect(200);
+    assert.equal(res.body.url, '/archive/2024');
+  });
+
+  it('answers 401 JSON (never a redirect) without a session on a required route', async () => {
+    const before = api.requests.length;
+    const res = await bff.browser().agent.get('/bff/api/orders/1').set('X-CSRF', '1').expect(401);
+    assert.equal(res.body.error, 'not_authenticated');
+    assert.equal(res.headers.location, undefined);
+    assert.equal(api.requests.length, before, 'the upstream was not called');
+  });
+
+  it('attaches a token on optional routes only when signed in, and never on "none" routes', async () => {
+    const anonymous = await bff.browser().agent.get('/bff/api/catalog/items').set('X-CSRF', '1').expect(200);
+    assert.equal(anonymous.body.active, false);
+    assert.equal(api.requests.at(-1)!.headers.authorization, undefined);
+    const { browser } = await signedIn();
+    assert.equal((await browser.agent.get('/bff/api/catalog/items').set('X-CSRF', '1').expect(200)).body.active, true);
+    await browser.agent.get('/bff/api/status').set('X-CSRF', '1').expect(200);
+    assert.equal(api.requests.at(-1)!.headers.authorization, undefined);
+  });
+
+  it('requires the X-CSRF header', async () => {
+    const { browser } = await signedIn();
+    const res = await browser.agent.get('/bff/api/orders/1').expect(403);
+    assert.equal(res.body.error, 'csrf_header_missing');
+    const post = await browser.agent.post('/bff/api/orders').send({ a: 1 }).expect(403);
+    assert.equal(post.body.error, 'csrf_header_missing');
+  });
+
+  for (const path of [
+    '/bff/api/orders/../admin',
+    '/bff/api/orders/%2e%2e/admin',
+    '/bff/api/orders/%2E%2E/%2E%2E/admin',
+    '/bff/api/orders/..%2Fadmin',
+    '/bff/api/orders/a%2F..%2F..%2Fadmin',
+    '/bff/api/orders//evil.example/x',
+    '/bff/api/orders/%5C..%5Cadmin',
+    '/bff/api/orders/./x',
+    '/bff/api/orders/%zz',
+  ]) {
+    it(`keeps ${path} inside the route (400, upstream not called)`, async () => {
+      const { browser } = await signedIn();
+      const cookie = (browser.agent as unknown as { jar: { getCookies(o: unknown): Array<{ name: string; value: string }> } }).jar
+        .getCookies({ domain: '127.0.0.1', path: '/', secure: false, script: false })
+        .map((c) => `${c.name}=${c.value}`)
+        .join('; ');
+      const before = api.requests.length;
+      const res = await rawGet(bff.url, path, { 'x-csrf': '1', cookie });
+      assert.equal(res.status, 400, res.body);
+      assert.equal(JSON.parse(res.body).error, 'invalid_path');
+      assert.equal(api.requests.length, before);
+    });
+  }
+
+  it('reaches only configured routes (no open proxy)', async () => {
+    for (const path of ['/bff/api/unknown/x', '/bff/api/ordersX/1', '/bff/api', '/bff/api/http://evil.example/']) {
+      const res = await rawGet(bff.url, path, { 'x-csrf': '1' });
+      assert.equal(res.status, 404, path);
+    }
+  });
+
+  it('answers 502 when the upstream is down and 504 when it is slow', async () => {
+    const { browser } = await signedIn();
+    assert.equal((await browser.agent.get('/bff/api/down/1').set('X-CSRF', '1').expect(502)).body.error, 'upstream_unreachable');
+    assert.equal((await browser.agent.get('/bff/api/orders/slow/2000').set('X-CSRF', '1').expect(504)).body.error, 'upstream_timeout');
+  });
+
+  it('refuses a body over BFF_API_MAX_BODY with 413', async () => {
+    const { browser } = await signedIn();
+    const res = await browser.agent.post('/bff/api/orders').set('X-CSRF', '1').send('x'.repeat(2000)).expect(413);
+    assert.equal(res.body.error, 'request_too_large');
+    const small = await browser.agent.post('/bff/api/orders').set('X-CSRF', '1').type('text').send('hello').expect(200);
+    assert.equal(small.body.bodyBytes, 5);
+  });
+
+  it('on an upstream 401, refreshes once and retries a GET; passes the 401 on when that does not help', async () => {
+    const { browser, sid } = await signedIn();
+    const old = (await tokensOf(sid)).accessToken;
+    api.rejected.add(old);
+    const grants = () => op.requests.filter((r) => r.body.get('grant_type') === 'refresh_token').length;
+    const before = grants();
+    const res = await browser.agent.get('/bff/api/orders/private').set('X-CSRF', '1').expect(200);
+    assert.equal(res.body.active, true);
+    assert.equal(grants() - before, 1);
+    const fresh = (await tokensOf(sid)).accessToken;
+    assert.notEqual(fresh, old);
+
+    // A POST is not replayed: its 401 goes to the SPA.
+    api.rejected.add(fresh);
+    await browser.agent.post('/bff/api/orders/private').set('X-CSRF', '1').send('x').expect(401);
+    // Still 401 after a refresh: passed on too.
+    const always = (await tokensOf(sid)).accessToken;
+    const reject = () => api.rejected.add(always);
+    reject();
+    const orig = api.rejected.has.bind(api.rejected);
+    api.rejected.has = () => true; // every token is refused now
+    try {
+      await browser.agent.get('/bff/api/orders/private').set('X-CSRF', '1').expect(401);
+    } finally {
+      api.rejected.has = orig;
+    }
+  });
+
+  it('refreshes an access token about to expire before calling the API', async () => {
+    const { browser, sid } = await signedIn();
+    const key = `${bff.config.redisPrefix}sess:${sid}`;
+    const stored = JSON.parse((await redis.get(key))!);
+    stored.tokens.expiresAt = Math.floor(Date.now() / 1000) + 30; // within the 60 s skew
+    await redis.set(key, JSON.stringify(stored), { KEEPTTL: true });
+    const res = await browser.agent.get('/bff/api/orders/1').set('X-CSRF', '1').expect(200);
+    assert.equal(res.body.active, true);
+    const after = JSON.parse((await redis.get(key))!).tokens;
+    assert.notEqual(after.accessToken, stored.tokens.accessToken);
+    assert.equal(api.requests.at(-1)!.headers.authorization, `Bearer ${after.accessToken}`);
+  });
+});
+
+describe('API proxy streaming', () => {
+  it('streams a 20 MB upload and download without the BFF\'s memory growing by that much', async () => {
+    const keys = await keysFor();
+    const op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks), API_CLIENT], keys.privateJwks.keys[1]!);
+    const api = await startApi(op.issuer);
+    const routes = [{ path: '/bff/api/files', target: `${api.url}/files`, token: 'required' }];
+    const bff = await spawnBff(baseEnv(op, 'bff', keys, { BFF_API_ROUTES: JSON.stringify(routes), BFF_API_MAX_BODY: String(64 * 1024 * 1024) }));
+    const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${bff.process.pid}/status`, 'utf8'))![1]) * 1024;
+    try {
+      const browser = new FetchBrowser();
+      const start = await browser.get(`${bff.url}/bff/login`);
+      const back = await new OpBrowser(op.issuer).signIn(start.headers.get('location')!);
+      assert.equal((await browser.get(`${bff.url}${back.pathname}${back.search}`)).status, 302);
+      const cookie = (browser as unknown as { cookies: Map<string, string> }).cookies;
+      const cookieHeader = [...cookie].map(([k, v]) => `${k}=${v}`).join('; ');
+      const MB20 = 20 * 1024 * 1024;
+
+      const transfer = async () => {
+        // Upload: a generated stream, never held in memory here either.
+        const chunk = Buffer.alloc(64 * 1024, 1);
+        const upload = await fetch(`${bff.url}/bff/api/files/upload`, {
+          method: 'POST',
+          headers: { 'x-csrf': '1', cookie: cookieHeader, 'content-type': 'application/octet-stream' },
+          body: Readable.toWeb(Readable.from((function* () { for (let i = 0; i < MB20 / chunk.length; i++) yield chunk; })())) as ReadableStream,
+          duplex: 'half',
+        } as RequestInit);
+        assert.equal(upload.status, 200);
+        assert.equal(((await upload.json()) as { bodyBytes: number }).bodyBytes, MB20);
+        const download = await fetch(`${bff.url}/bff/api/files/download/${MB20}`, { headers: { 'x-csrf': '1', cookie: cookieHeader } });
+        let received = 0;
+        for await (const part of download.body as unknown as AsyncIterable<Uint8Array>) received += part.length;
+        assert.equal(received, MB20);
+      };
+      await transfer(); // warm up (JIT, socket pools)
+      // Sample the BFF's RSS while it streams: a proxy that buffered a body would peak 20 MB higher.
+      const before = rss();
+      let peak = before;
+      const sampler = setInterval(() => (peak = Math.max(peak, rss())), 10);
+      try {
+        await transfer();
+        await transfer();
+      } finally {
+        clearInterval(sampler);
+      }
+      const growth = peak - before;
+      process.stdout.write(`# proxy streaming: BFF RSS ${(before / 1048576).toFixed(1)} MB, peak +${(growth / 1048576).toFixed(1)} MB over 80 MB streamed\n`);
+      assert.ok(growth < MB20, `RSS peaked ${(growth / 1048576).toFixed(1)} MB above the baseline while streaming 20 MB bodies`);
+    } finally {
+      await bff.stop();
+      await api.close();
+      await op.close();
+    }
+  });
+});
