@@ -9,6 +9,9 @@ import { BffError } from './errors.js';
 import { errorHandler } from './http/error-response.js';
 import { requireCsrfHeader } from './http/csrf.js';
 import { createLogger, type Logger } from './logger.js';
+import { BffMetrics } from './metrics.js';
+import { requestLog } from './http/request-log.js';
+import { metricsRoute } from './routes/metrics.js';
 import { KeyStore } from './keys.js';
 import { AccessTokens } from './oidc/access-tokens.js';
 import { CodeFlow } from './oidc/code-flow.js';
@@ -54,20 +57,23 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
   const stores: Stores = createStores(config, logger);
   const keys = new KeyStore(config.keys, config.keysFile);
   const provider = new OpenIdProvider(config, keys, logger);
+  const metrics = new BffMetrics();
   const ctx: BffContext = {
     config,
     logger,
     keys,
     provider,
     codeFlow: new CodeFlow(config, keys, provider.fetch),
-    accessTokens: new AccessTokens(config, provider, stores, logger),
+    accessTokens: new AccessTokens(config, provider, stores, logger, metrics),
     logoutTokens: new LogoutTokenVerifier(config, provider, keys, stores.replay),
     stores,
     cookies: cookieNames(config),
+    metrics,
   };
 
   const app = express() as unknown as BffApp;
   app.disable('x-powered-by');
+  app.use(requestLog(logger));
   if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
   const https = config.publicUrl.protocol === 'https:';
   app.use(
@@ -87,6 +93,7 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
   app.get('/healthz', healthRoute);
   app.get('/readyz', readyRoute(ctx));
   app.get('/.well-known/jwks.json', jwksRoute(ctx));
+  if (config.metrics.token !== undefined) app.get('/metrics', metricsRoute(metrics, config.metrics.token));
 
   const bff = express.Router();
   bff.use(createSessionMiddleware(config, stores.sessions));
@@ -105,7 +112,7 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
 
   if (options.staticDir !== undefined) app.use(express.static(options.staticDir, { index: 'index.html' }));
   app.use((_req, _res, next) => next(new BffError(404, 'not_found', 'Not found.')));
-  app.use(errorHandler(logger));
+  app.use(errorHandler(metrics));
 
   app.bff = {
     context: ctx,

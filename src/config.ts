@@ -72,6 +72,8 @@ export interface Config {
   authParams: Record<string, string>;
   /** Names of authorization parameters /bff/login may take from its query. */
   loginParams: string[];
+  /** /metrics: on its own port, and/or on the main port behind a bearer token; neither: not served. */
+  metrics: { port: number | undefined; token: string | undefined };
   api: {
     routes: ApiRoute[];
     /** Upstream response timeout (until the response headers), ms. */
@@ -219,6 +221,10 @@ export async function loadConfig(rawEnv: Env): Promise<Config> {
     assertionAudience: parseEnum(env, 'BFF_ASSERTION_AUDIENCE', ['issuer', 'token_endpoint'] as const, 'issuer'),
     authParams: parseAuthParams(env),
     loginParams: parseLoginParams(env),
+    metrics: {
+      port: optional(env, 'BFF_METRICS_PORT') === undefined ? undefined : parseInteger(env, 'BFF_METRICS_PORT', 0, 0, 65535),
+      token: parseMetricsToken(env),
+    },
     api: {
       routes: parseApiRoutes(env, allowHttp),
       timeoutMs: parseInteger(env, 'BFF_API_TIMEOUT', 30000, 100, 600000),
@@ -286,6 +292,12 @@ function parseAuthParams(env: Env): Record<string, string> {
     if (RESERVED_AUTH_PARAMS.includes(name)) throw new ConfigError('BFF_AUTH_PARAMS', `must not set ${name} (the BFF sets it)`);
   }
   return parsed as Record<string, string>;
+}
+
+function parseMetricsToken(env: Env): string | undefined {
+  const token = optional(env, 'BFF_METRICS_TOKEN');
+  if (token !== undefined && token.length < 16) throw new ConfigError('BFF_METRICS_TOKEN', 'must be at least 16 characters');
+  return token;
 }
 
 function parseApiRoutes(env: Env, allowHttp: boolean): ApiRoute[] {

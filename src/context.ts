@@ -2,6 +2,7 @@
 import type { Config } from './config.js';
 import type { KeyStore } from './keys.js';
 import type { Logger } from './logger.js';
+import type { BffMetrics } from './metrics.js';
 import type { AccessTokens } from './oidc/access-tokens.js';
 import type { CodeFlow } from './oidc/code-flow.js';
 import type { LogoutTokenVerifier } from './oidc/logout-token.js';
@@ -18,4 +19,5 @@ export interface BffContext {
   logoutTokens: LogoutTokenVerifier;
   stores: Stores;
   cookies: { session: string; login: string };
+  metrics: BffMetrics;
 }

@@ -1,10 +1,12 @@
 // Process entry: environment -> config -> app -> listen; graceful shutdown.
 // A configuration problem prints one line naming the variable and exits 2.
 import { createServer } from 'node:http';
+import express from 'express';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createApp } from './app.js';
 import { createLogger, type Logger } from './logger.js';
 import { OpMetadataError } from './oidc/metadata-check.js';
+import { metricsRoute } from './routes/metrics.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -39,6 +41,14 @@ async function main(): Promise<void> {
     logger.info({ port, publicUrl: config.publicUrl.origin, issuer: config.issuer.href }, 'Sealed BFF listening');
   });
 
+  // /metrics on a port of its own (BFF_METRICS_PORT), for a scraper that cannot hold a token.
+  const metricsServer =
+    config.metrics.port === undefined
+      ? undefined
+      : express()
+          .get('/metrics', metricsRoute(app.bff.context.metrics, undefined))
+          .listen(config.metrics.port, () => logger.info({ port: config.metrics.port }, 'metrics listening'));
+
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -49,6 +59,7 @@ async function main(): Promise<void> {
       server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS);
     force.unref();
+    metricsServer?.close();
     server.close(() => {
       app.bff.close().finally(() => {
         logger.info('stopped');

@@ -3,7 +3,7 @@
 // errors become a generic 500 that reveals nothing.
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { BffError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { BffMetrics } from '../metrics.js';
 import { describe } from '../oidc/provider.js';
 
 export function sendError(req: Request, res: Response, error: BffError): void {
@@ -16,13 +16,15 @@ export function sendError(req: Request, res: Response, error: BffError): void {
   }
 }
 
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+export function errorHandler(metrics: BffMetrics): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err);
     const error = asBffError(err);
     const log = { code: error.code, status: error.status, method: req.method, path: req.path, error: describe(error.cause ?? err) };
-    if (error.status >= 500) logger.error(log, 'request failed');
-    else logger.warn(log, 'request refused');
+    if (error.status >= 500) req.log.error(log, 'request failed');
+    else req.log.warn(log, 'request refused');
+    if (req.path === '/bff/callback') metrics.callbackFailures.inc({ code: error.code });
+    if (error.code === 'session_store_unavailable') metrics.storeErrors.inc();
     sendError(req, res, error);
   };
 }

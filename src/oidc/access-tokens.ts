@@ -11,6 +11,7 @@ import * as oidc from 'openid-client';
 import type { Config } from '../config.js';
 import { BffError, storeUnavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { BffMetrics } from '../metrics.js';
 import type { SessionTokens } from '../session/session.js';
 import type { Stores } from '../session/stores.js';
 import { toBffError } from './errors.js';
@@ -23,14 +24,12 @@ const POLL_MS = 25;
 export const sessionEnded = () => new BffError(401, 'not_authenticated', 'The session has ended; sign in again.');
 
 export class AccessTokens {
-  /** Counted for /metrics and the tests. */
-  refreshes = 0;
-
   constructor(
     private readonly config: Config,
     private readonly provider: OpenIdProvider,
     private readonly stores: Stores,
     private readonly logger: Logger,
+    private readonly metrics: BffMetrics,
   ) {}
 
   /** The request's session tokens, refreshed first when needed (or when `force`, e.g. after an upstream 401). */
@@ -84,6 +83,7 @@ export class AccessTokens {
       response = await oidc.refreshTokenGrant(await this.provider.configuration(), refreshToken);
     } catch (err) {
       const error = toBffError(err, 'id_token');
+      this.metrics.refreshes.inc({ outcome: error.code === 'invalid_grant' ? 'rejected' : 'failed' });
       if (error.code === 'invalid_grant') {
         // The OP no longer honours the grant: end the session cleanly (401 next time).
         this.logger.info({ event: 'refresh_rejected' }, 'refresh token rejected by the OP; session ended');
@@ -92,7 +92,7 @@ export class AccessTokens {
       }
       throw error;
     }
-    this.refreshes++;
+    this.metrics.refreshes.inc({ outcome: 'refreshed' });
     const expiresIn = response.expiresIn();
     const tokens: SessionTokens = {
       accessToken: response.access_token,

@@ -41,13 +41,22 @@ export function apiProxyRoute(ctx: BffContext): RequestHandler {
       if (session !== undefined) accessToken = (await ctx.accessTokens.forRequest(req)).accessToken;
     }
 
-    let upstream = await forward(req, url, accessToken, ctx, RETRYABLE.has(req.method) ? undefined : req);
+    const started = process.hrtime.bigint();
+    const observe = (status: number | string) => {
+      ctx.metrics.proxyRequests.inc({ route: route.path, status: String(status) });
+      ctx.metrics.proxyDuration.observe({ route: route.path }, Number(process.hrtime.bigint() - started) / 1e9);
+    };
+    let upstream = await forward(req, url, accessToken, ctx, RETRYABLE.has(req.method) ? undefined : req).catch((err: unknown) => {
+      observe((err as BffError).status ?? 502);
+      throw err;
+    });
     if (upstream.statusCode === 401 && accessToken !== undefined && RETRYABLE.has(req.method)) {
       // The token may have been revoked or expired early: refresh once and retry.
       upstream.resume();
       accessToken = (await ctx.accessTokens.forRequest(req, true)).accessToken;
       upstream = await forward(req, url, accessToken, ctx, undefined);
     }
+    observe(upstream.statusCode ?? 502);
     relay(upstream, res);
   };
 }

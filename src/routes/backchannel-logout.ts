@@ -8,14 +8,17 @@ import { storeCall } from '../oidc/access-tokens.js';
 import type session from 'express-session';
 
 export function backchannelLogoutRoute(ctx: BffContext): RequestHandler {
-  const { stores, logoutTokens, logger } = ctx;
+  const { stores, logoutTokens, metrics } = ctx;
   return async (req, res) => {
     res.set('Cache-Control', 'no-store');
     const token = (req.body as Record<string, unknown> | undefined)?.logout_token;
     if (typeof token !== 'string' || token === '') {
       throw badRequest('invalid_request', 'The request must carry one logout_token (application/x-www-form-urlencoded).');
     }
-    const target = await logoutTokens.verify(token);
+    const target = await logoutTokens.verify(token).catch((err: unknown) => {
+      metrics.backchannelLogouts.inc({ outcome: 'refused' });
+      throw err;
+    });
     const candidates = await stores.sessionIndex.find(target.sid ? { opSid: target.sid } : { sub: target.sub! });
     let ended = 0;
     for (const sessionId of candidates) {
@@ -27,7 +30,8 @@ export function backchannelLogoutRoute(ctx: BffContext): RequestHandler {
         ended++;
       }
     }
-    logger.info({ event: 'backchannel_logout', sessionsEnded: ended }, 'back-channel logout');
+    req.log.info({ event: 'backchannel_logout', sessionsEnded: ended }, 'back-channel logout');
+    metrics.backchannelLogouts.inc({ outcome: 'accepted' });
     res.status(200).end();
   };
 }

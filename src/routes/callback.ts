@@ -10,7 +10,7 @@ import { loginBinding } from './login.js';
 const STATE_FORMAT = /^[A-Za-z0-9_-]{16,128}$/;
 
 export function callbackRoute(ctx: BffContext): RequestHandler {
-  const { config, provider, stores, logger, codeFlow } = ctx;
+  const { config, provider, stores, codeFlow, metrics } = ctx;
   return async (req, res) => {
     const state = req.query.state;
     if (typeof state !== 'string' || !STATE_FORMAT.test(state)) {
@@ -39,7 +39,8 @@ export function callbackRoute(ctx: BffContext): RequestHandler {
     await saveSession(req);
     // For back-channel logout: find this session from the OP's sid or the user's sub.
     await stores.sessionIndex.add(login.user, req.sessionID, config.sessionAbsoluteSeconds);
-    logger.info({ event: 'login' }, 'login completed');
+    req.log.info({ event: 'login' }, 'login completed');
+    metrics.loginsCompleted.inc();
     res.set('Cache-Control', 'no-store');
     res.redirect(302, tx.returnTo);
   };

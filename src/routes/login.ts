@@ -29,6 +29,7 @@ export function loginRoute(ctx: BffContext): RequestHandler {
       path: '/',
       maxAge: LOGIN_TIMEOUT_SECONDS * 1000,
     });
+    ctx.metrics.loginsStarted.inc();
     res.set('Cache-Control', 'no-store');
     res.redirect(302, request.url.href);
   };

@@ -21,7 +21,7 @@ export function logoutRoute(ctx: BffContext): RequestHandler {
       const sessionId = req.sessionID;
       await destroySession(req);
       await ctx.stores.sessionIndex.remove(user, sessionId).catch(() => {}); // stale index entries are harmless
-      logger.info({ event: 'logout' }, 'session ended');
+      req.log.info({ event: 'logout' }, 'session ended');
       if (tokens.refreshToken) await revoke(ctx, tokens.refreshToken);
     }
     res.clearCookie(ctx.cookies.session, { path: '/', httpOnly: true, secure: isHttps(config), sameSite: config.cookieSameSite });
