@@ -5,6 +5,7 @@ import type { ErrorRequestHandler, Request, Response } from 'express';
 import { BffError } from '../errors.js';
 import type { BffMetrics } from '../metrics.js';
 import { describe } from '../oidc/provider.js';
+import { pathOf } from './request-log.js';
 
 export function sendError(req: Request, res: Response, error: BffError): void {
   res.status(error.status);
@@ -20,10 +21,11 @@ export function errorHandler(metrics: BffMetrics): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err);
     const error = asBffError(err);
-    const log = { code: error.code, status: error.status, method: req.method, path: req.path, error: describe(error.cause ?? err) };
+    const path = pathOf(req);
+    const log = { code: error.code, status: error.status, method: req.method, path, error: describe(error.cause ?? err) };
     if (error.status >= 500) req.log.error(log, 'request failed');
     else req.log.warn(log, 'request refused');
-    if (req.path === '/bff/callback') metrics.callbackFailures.inc({ code: error.code });
+    if (path === '/bff/callback') metrics.callbackFailures.inc({ code: error.code });
     if (error.code === 'session_store_unavailable') metrics.storeErrors.inc();
     sendError(req, res, error);
   };

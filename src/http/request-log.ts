@@ -2,7 +2,7 @@
 // (X-Request-Id) and into every log line about the request. Paths are logged
 // without their query: a callback's query holds the authorization code.
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 
 const INCOMING_ID = /^[\w.:-]{1,128}$/;
@@ -22,12 +22,20 @@ export function requestLog(logger: Logger): RequestHandler {
     res.setHeader('X-Request-Id', req.id);
     const started = process.hrtime.bigint();
     res.once('finish', () => {
-      const quiet = req.path === '/healthz' || req.path === '/readyz' || req.path === '/metrics';
+      const path = pathOf(req);
+      const quiet = path === '/healthz' || path === '/readyz' || path === '/metrics';
       req.log[quiet ? 'debug' : 'info'](
-        { method: req.method, path: req.path, status: res.statusCode, durationMs: Number(process.hrtime.bigint() - started) / 1e6 },
+        { method: req.method, path, status: res.statusCode, durationMs: Number(process.hrtime.bigint() - started) / 1e6 },
         'request',
       );
     });
     next();
   };
+}
+
+/** The request's full path without its query (routers rewrite req.path). */
+export function pathOf(req: Request): string {
+  const url = req.originalUrl;
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
 }
