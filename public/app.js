@@ -39,6 +39,14 @@ function showSignedOut() {
   $('status').textContent = 'You are signed out.';
 }
 
+// An API behind the BFF's proxy: same X-CSRF header, no token in the page.
+$('call-api').addEventListener('click', async () => {
+  const res = await fetch('/bff/api/whoami', { credentials: 'same-origin', headers: { 'X-CSRF': '1' } });
+  const body = await res.json().catch(() => ({}));
+  $('api-result').textContent =
+    res.status === 404 ? 'No API route is configured (BFF_API_ROUTES).' : `${res.status}: ${JSON.stringify(body, null, 2)}`;
+});
+
 $('login').addEventListener('click', () => {
   const returnTo = window.location.pathname + window.location.search;
   window.location.assign(`/bff/login?returnTo=${encodeURIComponent(returnTo)}`);

@@ -1,0 +1,72 @@
+// The demo stack, also driven by the browser test: a local OpenID Provider
+// that encrypts what it sends (FTN-style: private_key_jwt, encrypted id_token
+// and userinfo), a small API behind the BFF's proxy, and the BFF registered at
+// the OP with freshly generated keys, serving the demo SPA.
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { createApp, type BffApp } from '../src/app.js';
+import { loadConfig, type Env } from '../src/config.js';
+import { generateKeySet } from '../src/keygen.js';
+import type { Logger } from '../src/logger.js';
+import { API_CLIENT, startApi } from '../test/fixtures/api.js';
+import { bffClient, startOp } from '../test/fixtures/op.js';
+
+export interface DemoStack {
+  publicUrl: string;
+  issuer: string;
+  app: BffApp;
+  close(): Promise<void>;
+}
+
+export async function startDemo(options: { port: number; opPort: number; env: Env; logger?: Logger }): Promise<DemoStack> {
+  // Two different hosts, as in production: the OP is another site than the app.
+  const publicUrl = `http://localhost:${options.port}`;
+  const keys = await generateKeySet([
+    { use: 'sig', alg: 'PS256' },
+    { use: 'enc', alg: 'RSA-OAEP-256' },
+  ]);
+  const op = await startOp({
+    port: options.opPort,
+    clients: [
+      bffClient('sealed-bff-demo', publicUrl, keys.publicJwks, {
+        id_token_encrypted_response_alg: 'RSA-OAEP-256',
+        id_token_encrypted_response_enc: 'A128CBC-HS256',
+        userinfo_encrypted_response_alg: 'RSA-OAEP-256',
+        userinfo_encrypted_response_enc: 'A128CBC-HS256',
+        require_auth_time: true,
+      }),
+      API_CLIENT,
+    ],
+  });
+  // A small API that checks the bearer token at the OP (introspection).
+  const api = await startApi(op.issuer);
+  const config = await loadConfig({
+    ...options.env,
+    BFF_ISSUER: op.issuer,
+    BFF_CLIENT_ID: 'sealed-bff-demo',
+    BFF_PUBLIC_URL: publicUrl,
+    BFF_KEYS: JSON.stringify(keys.privateJwks),
+    BFF_SESSION_SECRET: options.env.BFF_SESSION_SECRET ?? randomBytes(32).toString('base64url'),
+    BFF_ALLOW_HTTP: '1',
+    BFF_API_ROUTES: JSON.stringify([{ path: '/bff/api/whoami', target: `${api.url}/whoami`, token: 'required' }]),
+    PORT: String(options.port),
+  });
+  const app = createApp(config, {
+    staticDir: fileURLToPath(new URL('../public', import.meta.url)),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(options.port, () => resolve(s));
+  });
+  return {
+    publicUrl,
+    issuer: op.issuer,
+    app,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await Promise.all([app.bff.close(), op.close(), api.close()]);
+    },
+  };
+}
