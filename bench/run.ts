@@ -1,0 +1,360 @@
+// `npm run bench`: Sealed BFF measured side by side with what it cannot avoid,
+// in one run on this machine, printing one markdown table.
+//
+//  1. /bff/user vs a bare express-session + connect-redis app (the floor) and
+//     vs express-openid-connect serving its user claims (the peer);
+//  2. the callback's token processing vs bare jose (the cryptographic floor);
+//  3. complete logins per second against oidc-provider, and the OP's own cost;
+//  4. memory: RSS across 100 000 /bff/user requests and 10 000 logins, bytes
+//     per session in Redis;
+//  5. the API proxy vs calling the same upstream directly.
+//
+// Servers run in their own processes; the load generator (autocannon) and the
+// OP run here. BENCH_QUICK=1 shortens every scenario (for a smoke run).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import autocannon from 'autocannon';
+import { CompactEncrypt, SignJWT, compactDecrypt, generateKeyPair, jwtVerify } from 'jose';
+import { createClient } from 'redis';
+import { importKeySet } from '../src/keys.js';
+import { generateKeySet } from '../src/keygen.js';
+import { openToken } from '../src/oidc/jose-policy.js';
+import { bffClient, startOp } from '../test/fixtures/op.js';
+import { OpBrowser } from '../test/fixtures/op-browser.js';
+import { FetchBrowser } from '../test/helpers/harness.js';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DURATION = QUICK ? 3 : 10; // seconds per autocannon run
+const CONNECTIONS = 10;
+const LOGINS = QUICK ? 300 : 10_000;
+const USER_REQUESTS = QUICK ? 10_000 : 100_000;
+const CRYPTO_OPS = QUICK ? 300 : 2000;
+const PREFIX = `sbff-bench-${process.pid}:`;
+
+interface Row {
+  scenario: string;
+  measure: string;
+  bff: string;
+  other: string;
+  ratio: string;
+  target: string;
+}
+const rows: Row[] = [];
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface Spawned {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+async function spawnServer(script: string, env: Record<string, string>, ready: string): Promise<Spawned> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', ...env, PORT: String(port) },
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  for (let i = 0; i < 300 && !output.includes(ready); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!output.includes(ready)) throw new Error(`${script} did not start: ${output}`);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+const rss = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+async function cannon(url: string, headers: Record<string, string>, extra: Partial<autocannon.Options> = {}) {
+  const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: DURATION, ...extra });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total };
+}
+
+/** Logs in `count` times through the BFF, `concurrency` at a time; returns logins per second. */
+async function logins(bffUrl: string, issuer: string, count: number, concurrency: number): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < count) {
+        const browser = new FetchBrowser();
+        const start = await browser.get(`${bffUrl}/bff/login`);
+        const back = await new OpBrowser(issuer).signIn(start.headers.get('location')!, `user${next}`);
+        const done = await browser.get(`${bffUrl}${back.pathname}${back.search}`);
+        if (done.status !== 302) throw new Error(`login failed: ${done.status} ${await done.text()}`);
+      }
+    }),
+  );
+  return count / ((performance.now() - started) / 1000);
+}
+
+/** The OP's cost alone: the same browser steps and code exchange, by a client that does nothing else. */
+async function opOnlyLogins(issuer: string, count: number, concurrency: number): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  const basic = `Basic ${Buffer.from('op-only:op-only-secret-0123456789abcdef0123').toString('base64')}`;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < count) {
+        const verifier = 'v'.repeat(43);
+        const challenge = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))).toString('base64url');
+        const auth = new URL(`${issuer}/auth`);
+        auth.search = new URLSearchParams({
+          client_id: 'op-only',
+          response_type: 'code',
+          scope: 'openid',
+          redirect_uri: 'http://op-only.test/cb',
+          code_challenge: challenge,
+          code_challenge_method: 'S256',
+          state: `s${next}`,
+        }).toString();
+        const back = await new OpBrowser(issuer).signIn(auth.href, `user${next}`);
+        const token = await fetch(`${issuer}/token`, {
+          method: 'POST',
+          headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: 'http://op-only.test/cb', code_verifier: verifier }),
+        });
+        if (token.status !== 200) throw new Error(`OP-only login failed: ${token.status}`);
+        await token.arrayBuffer();
+      }
+    }),
+  );
+  return count / ((performance.now() - started) / 1000);
+}
+
+async function main() {
+  const redis = createClient({ url: REDIS_URL });
+  await redis.connect();
+
+  // --- The OP, the BFF's keys, and the BFF under test --------------------------------
+  const keys = await generateKeySet([
+    { use: 'sig', alg: 'PS256' },
+    { use: 'enc', alg: 'RSA-OAEP-256' },
+  ]);
+  const upstream = await spawnServer('bench/servers/upstream.ts', {}, 'listening');
+  const eocPort = await freePort();
+  const op = await startOp({
+    clients: [
+      bffClient('bff', 'http://bff.bench', keys.publicJwks),
+      {
+        client_id: 'eoc',
+        client_secret: 'eoc-secret-0123456789abcdef0123456789',
+        redirect_uris: [`http://127.0.0.1:${eocPort}/callback`],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+      {
+        client_id: 'op-only',
+        client_secret: 'op-only-secret-0123456789abcdef0123',
+        redirect_uris: ['http://op-only.test/cb'],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+    ],
+    configuration: { ttl: { AuthorizationCode: 600, Session: 3600, Grant: 3600, AccessToken: 3600, IdToken: 3600, Interaction: 600, RefreshToken: 3600 } },
+  });
+  const bff = await spawnServer(
+    'src/server.ts',
+    {
+      BFF_ISSUER: op.issuer,
+      BFF_CLIENT_ID: 'bff',
+      BFF_PUBLIC_URL: 'http://bff.bench',
+      BFF_KEYS: JSON.stringify(keys.privateJwks),
+      BFF_SESSION_SECRET: 'bench-session-secret-0123456789abcdef',
+      BFF_ALLOW_HTTP: '1',
+      BFF_LOG_LEVEL: 'warn',
+      REDIS_URL,
+      BFF_REDIS_PREFIX: PREFIX,
+      BFF_API_ROUTES: JSON.stringify([{ path: '/bff/api/orders', target: `${upstream.url}/v1/orders`, token: 'required' }]),
+    },
+    'Sealed BFF listening',
+  );
+  const baseline = await spawnServer('bench/servers/baseline.ts', { REDIS_URL }, 'listening');
+  const eoc = await spawnServer('bench/servers/eoc.ts', { ISSUER: op.issuer, CLIENT_SECRET: 'eoc-secret-0123456789abcdef0123456789' }, 'listening').catch((err: Error) => {
+    process.stderr.write(`express-openid-connect did not start: ${err.message}\n`);
+    return undefined;
+  });
+
+  try {
+    // --- 1. /bff/user ----------------------------------------------------------------
+    const bffBrowser = new FetchBrowser();
+    const start = await bffBrowser.get(`${bff.url}/bff/login`);
+    const back = await new OpBrowser(op.issuer).signIn(start.headers.get('location')!);
+    await bffBrowser.get(`${bff.url}${back.pathname}${back.search}`);
+    const bffCookie = (bffBrowser as unknown as { cookies: Map<string, string> }).cookies;
+    const bffHeaders = { cookie: [...bffCookie].map(([k, v]) => `${k}=${v}`).join('; '), 'x-csrf': '1' };
+    const baseCookie = (await fetch(`${baseline.url}/login`)).headers.getSetCookie()[0]!.split(';')[0]!;
+
+    await cannon(`${bff.url}/bff/user`, bffHeaders, { duration: 2 }); // warm-up
+    const user = await cannon(`${bff.url}/bff/user`, bffHeaders);
+    await cannon(`${baseline.url}/user`, { cookie: baseCookie }, { duration: 2 });
+    const floor = await cannon(`${baseline.url}/user`, { cookie: baseCookie });
+    rows.push({
+      scenario: '1. GET /bff/user (Redis session)',
+      measure: `requests/s, ${CONNECTIONS} connections`,
+      bff: fmt(user.rps),
+      other: `${fmt(floor.rps)} (express-session + connect-redis)`,
+      ratio: `${fmt((user.rps / floor.rps) * 100)}%`,
+      target: `>= 80% ${user.rps / floor.rps >= 0.8 ? 'met' : 'MISSED'}`,
+    });
+    rows.push({
+      scenario: '',
+      measure: 'p50 / p99 latency, ms',
+      bff: `${user.p50} / ${user.p99}`,
+      other: `${floor.p50} / ${floor.p99}`,
+      ratio: '',
+      target: `p99 < 10 ms ${user.p99 < 10 ? 'met' : 'MISSED'}`,
+    });
+    if (eoc) {
+      const eocBrowser = new FetchBrowser();
+      const eocStart = await eocBrowser.get(`${eoc.url}/login`);
+      const eocBack = await new OpBrowser(op.issuer).signIn(eocStart.headers.get('location')!);
+      const eocDone = await eocBrowser.get(`${eoc.url}${eocBack.pathname}${eocBack.search}`);
+      const eocCookie = [...(eocBrowser as unknown as { cookies: Map<string, string> }).cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+      if (eocDone.status >= 400) throw new Error(`express-openid-connect login failed: ${eocDone.status}`);
+      await cannon(`${eoc.url}/user`, { cookie: eocCookie }, { duration: 2 });
+      const peer = await cannon(`${eoc.url}/user`, { cookie: eocCookie });
+      rows.push({
+        scenario: '',
+        measure: 'requests/s vs the peer; p50 / p99 ms',
+        bff: fmt(user.rps),
+        other: `${fmt(peer.rps)} (express-openid-connect, cookie session); ${peer.p50} / ${peer.p99}`,
+        ratio: `${fmt((user.rps / peer.rps) * 100)}%`,
+        target: `>= 100% ${user.rps >= peer.rps ? 'met' : 'MISSED'}`,
+      });
+    }
+
+    // --- 2. Token processing -------------------------------------------------------------
+    const opSigner = await generateKeyPair('PS256');
+    const keySet = await importKeySet(keys.privateJwks);
+    const encKey = keys.publicJwks.keys.find((k) => k.use === 'enc')!;
+    const { importJWK } = await import('jose');
+    const encryptTo = await importJWK(encKey, 'RSA-OAEP-256');
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { iss: op.issuer, aud: 'bff', sub: 'alice', iat: now, exp: now + 600, nonce: 'n', email: 'alice@example.com', name: 'Alice Example' };
+    const jws = await new SignJWT(claims).setProtectedHeader({ alg: 'PS256', kid: 'op' }).sign(opSigner.privateKey);
+    const jwe = await new CompactEncrypt(new TextEncoder().encode(jws))
+      .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', cty: 'JWT', kid: encKey.kid })
+      .encrypt(encryptTo);
+    const policy = { requireEncryption: true, jweAlgs: ['RSA-OAEP-256'], jweEncs: ['A256GCM'], jwsAlgs: ['PS256'], maxTokenBytes: 65536 };
+    const verifyOptions = { issuer: op.issuer, audience: 'bff', algorithms: ['PS256'] };
+    const decryptKey = keySet.decryption[0]!.key;
+    const time = async (work: () => Promise<unknown>) => {
+      for (let i = 0; i < 50; i++) await work();
+      const t0 = performance.now();
+      for (let i = 0; i < CRYPTO_OPS; i++) await work();
+      return CRYPTO_OPS / ((performance.now() - t0) / 1000);
+    };
+    const bare = await time(async () => {
+      const { plaintext } = await compactDecrypt(jwe, decryptKey);
+      await jwtVerify(new TextDecoder().decode(plaintext), opSigner.publicKey, verifyOptions);
+    });
+    const ours = await time(async () => {
+      const opened = await openToken(jwe, 'id_token', policy, keySet.decryption);
+      await jwtVerify(opened.jws, opSigner.publicKey, verifyOptions);
+    });
+    rows.push({
+      scenario: '2. id_token processing (RSA-OAEP-256 2048 + A256GCM, PS256)',
+      measure: 'tokens/s, one core',
+      bff: fmt(ours),
+      other: `${fmt(bare)} (bare jose compactDecrypt + jwtVerify)`,
+      ratio: `${fmt(bare / ours, 2)}x the floor's time`,
+      target: `<= 1.3x ${bare / ours <= 1.3 ? 'met' : 'MISSED'}`,
+    });
+    rows.push({
+      scenario: '',
+      measure: 'per login (id_token + userinfo), ms',
+      bff: fmt((2 * 1000) / ours, 2),
+      other: fmt((2 * 1000) / bare, 2),
+      ratio: '',
+      target: '',
+    });
+
+    // --- 3 and 4. Logins, memory ------------------------------------------------------------
+    const rssStart = rss(bff.pid);
+    const loginRate = await logins(bff.url, op.issuer, LOGINS, 20);
+    const rssAfterLogins = rss(bff.pid);
+    const opRate = await opOnlyLogins(op.issuer, Math.min(LOGINS, QUICK ? 300 : 2000), 20);
+    rows.push({
+      scenario: '3. complete logins against oidc-provider',
+      measure: 'logins/s, 20 at a time',
+      bff: fmt(loginRate, 1),
+      other: `${fmt(opRate, 1)} (the same steps without the BFF: the OP's cost)`,
+      ratio: `BFF share of a login ~${fmt(Math.max(0, 1 - loginRate / opRate) * 100)}%`,
+      target: '',
+    });
+    await cannon(`${bff.url}/bff/user`, bffHeaders, { amount: USER_REQUESTS, duration: undefined });
+    const rssEnd = rss(bff.pid);
+    const sessionKeys = await redis.keys(`${PREFIX}sess:*`);
+    const sizes = await Promise.all(sessionKeys.slice(0, 200).map((k) => redis.strLen(k)));
+    const perSession = sizes.reduce((a, b) => a + b, 0) / sizes.length;
+    rows.push({
+      scenario: `4. memory (BFF process RSS)`,
+      measure: `${fmt(LOGINS)} logins, then ${fmt(USER_REQUESTS)} /bff/user`,
+      bff: `${fmt(rssStart, 1)} -> ${fmt(rssAfterLogins, 1)} -> ${fmt(rssEnd, 1)} MB`,
+      other: '',
+      ratio: `growth ${fmt(rssEnd - rssStart, 1)} MB`,
+      target: `< 20 MB ${rssEnd - rssStart < 20 ? 'met' : 'MISSED'}`,
+    });
+    rows.push({
+      scenario: '',
+      measure: 'bytes per session in Redis',
+      bff: fmt(perSession),
+      other: '',
+      ratio: '',
+      target: `< 4096 ${perSession < 4096 ? 'met' : 'MISSED'}`,
+    });
+
+    // --- 5. API proxy ----------------------------------------------------------------------
+    await cannon(`${upstream.url}/v1/orders/1`, {}, { duration: 2 });
+    const direct = await cannon(`${upstream.url}/v1/orders/1`, {});
+    await cannon(`${bff.url}/bff/api/orders/1`, bffHeaders, { duration: 2 });
+    const proxied = await cannon(`${bff.url}/bff/api/orders/1`, bffHeaders);
+    rows.push({
+      scenario: '5. API proxy (/bff/api -> upstream)',
+      measure: 'requests/s',
+      bff: fmt(proxied.rps),
+      other: `${fmt(direct.rps)} (the upstream called directly)`,
+      ratio: `${fmt((proxied.rps / direct.rps) * 100)}%`,
+      target: `>= 60% ${proxied.rps / direct.rps >= 0.6 ? 'met' : 'MISSED'}`,
+    });
+    rows.push({
+      scenario: '',
+      measure: 'added p50 / p99 latency, ms',
+      bff: `${proxied.p50 - direct.p50} / ${proxied.p99 - direct.p99}`,
+      other: `direct ${direct.p50} / ${direct.p99}`,
+      ratio: '',
+      target: `p50 <= 1 ms ${proxied.p50 - direct.p50 <= 1 ? 'met' : 'MISSED'}`,
+    });
+  } finally {
+    await Promise.all([bff.stop(), baseline.stop(), upstream.stop(), eoc?.stop()]);
+    await op.close();
+    for await (const batch of redis.scanIterator({ MATCH: `${PREFIX}*`, COUNT: 1000 })) if (batch.length) await redis.del(batch);
+    await redis.close();
+  }
+
+  const header = ['scenario', 'measure', 'Sealed BFF', 'baseline / peer / floor', 'ratio', 'target'];
+  process.stdout.write(`\n| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|\n`);
+  for (const r of rows) process.stdout.write(`| ${[r.scenario, r.measure, r.bff, r.other, r.ratio, r.target].join(' | ')} |\n`);
+  process.stdout.write(`\nnode ${process.version}, ${QUICK ? 'BENCH_QUICK, ' : ''}${CONNECTIONS} connections, ${DURATION} s per run\n`);
+}
+
+await main();
