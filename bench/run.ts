@@ -57,16 +57,17 @@ interface Spawned {
   pid: number;
   stop(): Promise<void>;
 }
-async function spawnServer(script: string, env: Record<string, string>, ready: string): Promise<Spawned> {
-  const port = await freePort();
+async function spawnServer(script: string, env: Record<string, string>, ready: string, fixedPort?: number): Promise<Spawned> {
+  const port = fixedPort ?? (await freePort());
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
     env: { PATH: process.env.PATH, NODE_ENV: 'production', ...env, PORT: String(port) },
   });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  for (let i = 0; i < 300 && !output.includes(ready); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!output.includes(ready)) throw new Error(`${script} did not start: ${output}`);
+  const up = async () => output.includes(ready) || (ready === '/healthz' && (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)));
+  for (let i = 0; i < 300 && !(await up()); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!(await up())) throw new Error(`${script} did not start: ${output}`);
   return {
     url: `http://127.0.0.1:${port}`,
     pid: child.pid!,
@@ -81,7 +82,7 @@ async function spawnServer(script: string, env: Record<string, string>, ready: s
 const rss = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 async function cannon(url: string, headers: Record<string, string>, extra: Partial<autocannon.Options> = {}) {
-  const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: DURATION, ...extra });
+  const result = await autocannon({ url, headers, connections: CONNECTIONS, ...(extra.amount ? {} : { duration: DURATION }), ...extra });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total };
 }
@@ -169,7 +170,11 @@ async function main() {
         token_endpoint_auth_method: 'client_secret_basic',
       },
     ],
-    configuration: { ttl: { AuthorizationCode: 600, Session: 3600, Grant: 3600, AccessToken: 3600, IdToken: 3600, Interaction: 600, RefreshToken: 3600 } },
+    configuration: {
+      // express-openid-connect sends no PKCE with a client secret; everyone else must.
+      pkce: { required: (_ctx, client) => client.clientId !== 'eoc' },
+      ttl: { AuthorizationCode: 600, Session: 3600, Grant: 3600, AccessToken: 3600, IdToken: 3600, Interaction: 600, RefreshToken: 3600 },
+    },
   });
   const bff = await spawnServer(
     'src/server.ts',
@@ -185,10 +190,10 @@ async function main() {
       BFF_REDIS_PREFIX: PREFIX,
       BFF_API_ROUTES: JSON.stringify([{ path: '/bff/api/orders', target: `${upstream.url}/v1/orders`, token: 'required' }]),
     },
-    'Sealed BFF listening',
+    '/healthz', // it logs at warn here: wait for it to answer instead
   );
   const baseline = await spawnServer('bench/servers/baseline.ts', { REDIS_URL }, 'listening');
-  const eoc = await spawnServer('bench/servers/eoc.ts', { ISSUER: op.issuer, CLIENT_SECRET: 'eoc-secret-0123456789abcdef0123456789' }, 'listening').catch((err: Error) => {
+  const eoc = await spawnServer('bench/servers/eoc.ts', { ISSUER: op.issuer, CLIENT_SECRET: 'eoc-secret-0123456789abcdef0123456789' }, 'listening', eocPort).catch((err: Error) => {
     process.stderr.write(`express-openid-connect did not start: ${err.message}\n`);
     return undefined;
   });
@@ -301,7 +306,7 @@ async function main() {
       ratio: `BFF share of a login ~${fmt(Math.max(0, 1 - loginRate / opRate) * 100)}%`,
       target: '',
     });
-    await cannon(`${bff.url}/bff/user`, bffHeaders, { amount: USER_REQUESTS, duration: undefined });
+    await cannon(`${bff.url}/bff/user`, bffHeaders, { amount: USER_REQUESTS });
     const rssEnd = rss(bff.pid);
     const sessionKeys = await redis.keys(`${PREFIX}sess:*`);
     const sizes = await Promise.all(sessionKeys.slice(0, 200).map((k) => redis.strLen(k)));
