@@ -15,20 +15,25 @@ declare module 'express-serve-static-core' {
 }
 
 export function requestLog(logger: Logger): RequestHandler {
+  const accessLog = logger.isLevelEnabled('info');
   return (req, res, next) => {
     const incoming = req.get('x-request-id');
     req.id = incoming !== undefined && INCOMING_ID.test(incoming) ? incoming : randomUUID();
-    req.log = logger.child({ requestId: req.id });
+    // The child logger is made on first use: most requests log nothing but the access line.
+    let child: Logger | undefined;
+    Object.defineProperty(req, 'log', { get: () => (child ??= logger.child({ requestId: req.id })), configurable: true });
     res.setHeader('X-Request-Id', req.id);
-    const started = process.hrtime.bigint();
-    res.once('finish', () => {
-      const path = pathOf(req);
-      const quiet = path === '/healthz' || path === '/readyz' || path === '/metrics';
-      req.log[quiet ? 'debug' : 'info'](
-        { method: req.method, path, status: res.statusCode, durationMs: Number(process.hrtime.bigint() - started) / 1e6 },
-        'request',
-      );
-    });
+    if (accessLog) {
+      const started = process.hrtime.bigint();
+      res.once('finish', () => {
+        const path = pathOf(req);
+        const quiet = path === '/healthz' || path === '/readyz' || path === '/metrics';
+        req.log[quiet ? 'debug' : 'info'](
+          { method: req.method, path, status: res.statusCode, durationMs: Number(process.hrtime.bigint() - started) / 1e6 },
+          'request',
+        );
+      });
+    }
     next();
   };
 }
