@@ -294,6 +294,10 @@ async function main() {
     });
 
     // --- 3 and 4. Logins, memory ------------------------------------------------------------
+    // Warm-up first: V8 grows its heap to the working set once, and keeps it (RSS is not a leak detector;
+    // `npm run bench:heap` measures the heap after full GCs).
+    await logins(bff.url, op.issuer, LOGINS / 10, 20);
+    await cannon(`${bff.url}/bff/user`, bffHeaders, { amount: USER_REQUESTS / 10 });
     const rssStart = rss(bff.pid);
     const loginRate = await logins(bff.url, op.issuer, LOGINS, 20);
     const rssAfterLogins = rss(bff.pid);
@@ -313,7 +317,7 @@ async function main() {
     const perSession = sizes.reduce((a, b) => a + b, 0) / sizes.length;
     rows.push({
       scenario: `4. memory (BFF process RSS)`,
-      measure: `${fmt(LOGINS)} logins, then ${fmt(USER_REQUESTS)} /bff/user`,
+      measure: `after a warm-up: ${fmt(LOGINS)} logins, then ${fmt(USER_REQUESTS)} /bff/user`,
       bff: `${fmt(rssStart, 1)} -> ${fmt(rssAfterLogins, 1)} -> ${fmt(rssEnd, 1)} MB`,
       other: '',
       ratio: `growth ${fmt(rssEnd - rssStart, 1)} MB`,
