@@ -2,9 +2,8 @@
 // start-up warnings and graceful stop.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { bffClient, startOp, type TestOp } from './fixtures/op.js';
-import { BFF_ORIGIN, baseEnv, freePort, keysFor, startBff, type TestBff, type TestKeys } from './helpers/harness.js';
+import { BFF_ORIGIN, baseEnv, freePort, keysFor, spawnBff, startBff, type TestBff, type TestKeys } from './helpers/harness.js';
 
 describe('health and readiness', () => {
   let op: TestOp;
@@ -68,31 +67,21 @@ describe('health and readiness', () => {
 describe('the server process', () => {
   it('warns at start about the in-memory store and http, and exits 0 on SIGTERM', async () => {
     const keys = await keysFor();
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        BFF_ISSUER: `http://127.0.0.1:${await freePort()}`,
-        BFF_CLIENT_ID: 'bff',
-        BFF_PUBLIC_URL: `http://localhost:${port}`,
-        BFF_ALLOW_HTTP: '1',
-        BFF_KEYS: JSON.stringify(keys.privateJwks),
-        BFF_SESSION_SECRET: 'x'.repeat(32),
-        PORT: String(port),
-      },
+    const bff = await spawnBff({
+      BFF_ISSUER: `http://127.0.0.1:${await freePort()}`,
+      BFF_CLIENT_ID: 'bff',
+      BFF_PUBLIC_URL: 'http://localhost:3000',
+      BFF_ALLOW_HTTP: '1',
+      BFF_KEYS: JSON.stringify(keys.privateJwks),
+      BFF_SESSION_SECRET: 'x'.repeat(32),
     });
-    let stdout = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line: ${stdout}`)), 20_000);
-      child.stdout.on('data', () => stdout.includes('Sealed BFF listening') && (clearTimeout(timer), resolve()));
-    });
-    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
-    assert.equal(health.status, 200);
-    child.kill('SIGTERM');
-    const code = await new Promise((resolve) => child.on('exit', resolve));
-    assert.equal(code, 0);
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string });
+    assert.equal((await fetch(`${bff.url}/healthz`)).status, 200);
+    assert.equal(await bff.stop(), 0);
+    const lines = bff
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: number; msg: string });
     assert.ok(lines.some((l) => l.level === 40 && /REDIS_URL is not set/.test(l.msg)));
     assert.ok(lines.some((l) => l.level === 40 && /BFF_ALLOW_HTTP=1/.test(l.msg)));
     assert.ok(lines.some((l) => l.msg === 'stopped'));

@@ -2,7 +2,7 @@
 // and rotation without downtime (SIGHUP reload while the OP reads our jwks_uri).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { loadConfig } from '../src/config.js';
 import { importKeySet, type KeySet } from '../src/keys.js';
 import { openToken } from '../src/oidc/jose-policy.js';
 import { bffClient, startOp } from './fixtures/op.js';
-import { BFF_ORIGIN, baseEnv, freePort, getUser, keysFor, login, startBff, type TestKeys } from './helpers/harness.js';
+import { BFF_ORIGIN, baseEnv, freePort, getUser, keysFor, login, spawnBff, startBff, type TestKeys } from './helpers/harness.js';
 
 const POLICY = {
   requireEncryption: true,
@@ -196,38 +196,22 @@ describe('key rotation without downtime', () => {
     const added = await keysFor([{ use: 'enc', alg: 'ECDH-ES', kid: 'added' }]);
     const file = join(dir, 'sighup.json');
     writeFileSync(file, JSON.stringify(initial.privateJwks));
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        BFF_ISSUER: `http://127.0.0.1:${await freePort()}`,
-        BFF_CLIENT_ID: 'bff',
-        BFF_PUBLIC_URL: `http://localhost:${port}`,
-        BFF_ALLOW_HTTP: '1',
-        BFF_KEYS_FILE: file,
-        BFF_SESSION_SECRET: 'x'.repeat(32),
-        PORT: String(port),
-      },
+    const bff = await spawnBff({
+      BFF_ISSUER: `http://127.0.0.1:${await freePort()}`,
+      BFF_CLIENT_ID: 'bff',
+      BFF_PUBLIC_URL: 'http://localhost:3000',
+      BFF_ALLOW_HTTP: '1',
+      BFF_KEYS_FILE: file,
+      BFF_SESSION_SECRET: 'x'.repeat(32),
     });
-    let stdout = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    const waitFor = (text: string) =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no "${text}" in: ${stdout}`)), 20_000);
-        const check = () => stdout.includes(text) && (clearTimeout(timer), resolve());
-        child.stdout.on('data', check);
-        check();
-      });
     try {
-      await waitFor('Sealed BFF listening');
       writeFileSync(file, JSON.stringify({ keys: [...initial.privateJwks.keys, ...added.privateJwks.keys] }));
-      child.kill('SIGHUP');
-      await waitFor('keys reloaded');
-      const jwks = (await (await fetch(`http://127.0.0.1:${port}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
+      bff.process.kill('SIGHUP');
+      await bff.waitFor('keys reloaded');
+      const jwks = (await (await fetch(`${bff.url}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
       assert.deepEqual(jwks.keys.map((k) => k.kid), ['first', 'added']);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.on('exit', resolve));
+      await bff.stop();
     }
   });
 });

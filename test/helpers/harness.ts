@@ -159,7 +159,18 @@ export class FetchBrowser {
 }
 
 /** Starts `src/server.ts` as its own process; resolves once it listens. */
-export async function spawnBff(env: Env): Promise<{ url: string; process: import('node:child_process').ChildProcess; output: () => string; stop(): Promise<number | null> }> {
+export interface SpawnedBff {
+  url: string;
+  process: import('node:child_process').ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output: () => string;
+  /** Resolves once the output contains `text` (20 s at most). */
+  waitFor(text: string): Promise<void>;
+  /** SIGTERM; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export async function spawnBff(env: Env): Promise<SpawnedBff> {
   const { spawn } = await import('node:child_process');
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
@@ -168,16 +179,20 @@ export async function spawnBff(env: Env): Promise<{ url: string; process: import
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`BFF did not start: ${output}`)), 20_000);
-    const check = () => output.includes('Sealed BFF listening') && (clearTimeout(timer), resolve());
-    child.stdout!.on('data', check);
-    child.once('exit', (code) => reject(new Error(`BFF exited with ${code}: ${output}`)));
-  });
+  const waitFor = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "${text}" from the BFF: ${output}`)), 20_000);
+      const check = () => output.includes(text) && (clearTimeout(timer), resolve());
+      child.stdout!.on('data', check);
+      child.once('exit', (code) => reject(new Error(`BFF exited with ${code}: ${output}`)));
+      check();
+    });
+  await waitFor('Sealed BFF listening');
   return {
     url: `http://127.0.0.1:${port}`,
     process: child,
     output: () => output,
+    waitFor,
     stop: async () => {
       if (child.exitCode !== null) return child.exitCode;
       child.kill('SIGTERM');
