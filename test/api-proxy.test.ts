@@ -84,6 +84,9 @@ describe('API proxy', () => {
       .set('X-CSRF', '1')
       .set('Authorization', 'Bearer chosen-by-the-browser')
       .set('X-Custom', 'kept')
+      .set('X-Original-URL', '/admin')
+      .set('X-HTTP-Method-Override', 'DELETE')
+      .set('X-Forwarded-For', '6.6.6.6')
       .expect(200);
     assert.deepEqual(res.body, { method: 'GET', url: '/v1/42/items?x=1&y=%2F', active: true, sub: 'alice', bodyBytes: 0 });
     const seen = api.requests.at(-1)!;
@@ -91,6 +94,11 @@ describe('API proxy', () => {
     assert.equal(seen.headers.cookie, undefined);
     assert.equal(seen.headers['x-csrf'], undefined);
     assert.equal(seen.headers['x-custom'], 'kept');
+    assert.equal(seen.headers['x-original-url'], undefined);
+    assert.equal(seen.headers['x-http-method-override'], undefined);
+    assert.doesNotMatch(String(seen.headers['x-forwarded-for']), /6\.6\.6\.6/, 'a spoofed X-Forwarded-For is not passed on');
+    // Per-user data: no shared cache may keep it, whatever the upstream said.
+    assert.equal(res.headers['cache-control'], 'no-store');
     assert.equal(seen.headers['x-forwarded-proto'], 'http');
     assert.equal(seen.headers['x-forwarded-host'], 'bff.test');
     assert.match(String(seen.headers['x-forwarded-for']), /127\.0\.0\.1/);
@@ -143,6 +151,9 @@ describe('API proxy', () => {
     '/bff/api/orders/%5C..%5Cadmin',
     '/bff/api/orders/./x',
     '/bff/api/orders/%zz',
+    '/bff/api/orders/..;/admin',
+    '/bff/api/orders/%2e%2e%3b/admin',
+    '/bff/api/orders/a%00b',
   ]) {
     it(`keeps ${path} inside the route (400, upstream not called)`, async () => {
       const { browser } = await signedIn();

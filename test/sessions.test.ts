@@ -81,6 +81,24 @@ describe('session lifecycle', () => {
     await getUser(browser).expect(401);
   });
 
+  it('neither deletes nor shortens a long-active session whose stored cookie expiry is stale (slide=false, refresh)', async () => {
+    const { browser, sid } = await signIn();
+    // After a long active session, the JSON in Redis still carries the login's cookie expiry (touches only
+    // move the key's TTL): make that expiry past while the key has 100 s left.
+    const stored = JSON.parse((await redis.get(sessionKey(bff, sid)))!);
+    stored.cookie.expires = new Date(Date.now() - 60_000).toISOString();
+    await redis.set(sessionKey(bff, sid), JSON.stringify(stored), { PX: 100_000 });
+
+    const held = await browser.agent.get('/bff/user?slide=false').set('X-CSRF', '1').expect(200);
+    const ttl = await redis.pTTL(sessionKey(bff, sid));
+    assert.ok(ttl > 90_000 && ttl <= 100_000, `TTL ${ttl}`);
+    assert.ok(Math.abs(held.body.session.expiresAt - (Date.now() / 1000 + 100)) < 5);
+
+    await bff.app.bff.context.accessTokens.refresh(sid, stored.tokens.accessToken);
+    assert.ok((await redis.pTTL(sessionKey(bff, sid))) > 90_000, 'the refresh kept the TTL');
+    await getUser(browser).expect(200);
+  });
+
   it('ends a session past its absolute lifetime, however active', async () => {
     const { browser, sid } = await signIn();
     const stored = JSON.parse((await redis.get(sessionKey(bff, sid)))!);

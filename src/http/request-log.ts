@@ -25,7 +25,8 @@ export function requestLog(logger: Logger): RequestHandler {
     res.setHeader('X-Request-Id', req.id);
     if (accessLog) {
       const started = process.hrtime.bigint();
-      res.once('finish', () => {
+      // 'close', not 'finish': a request the client abandoned gets its line too.
+      res.once('close', () => {
         const path = pathOf(req);
         const quiet = path === '/healthz' || path === '/readyz' || path === '/metrics';
         req.log[quiet ? 'debug' : 'info'](

@@ -32,15 +32,18 @@ export class AccessTokens {
     private readonly metrics: BffMetrics,
   ) {}
 
-  /** The request's session tokens, refreshed first when needed (or when `force`, e.g. after an upstream 401). */
-  async forRequest(req: Request, force = false): Promise<SessionTokens> {
+  /**
+   * The request's session tokens, refreshed first when they expire soon, or
+   * when `rejectedAccessToken` (which an API refused) is still the current one.
+   */
+  async forRequest(req: Request, rejectedAccessToken?: string): Promise<SessionTokens> {
     const current = req.session.tokens;
     if (current === undefined) throw sessionEnded();
-    if (!force && !expiresSoon(current)) return current;
-    const tokens = await this.refresh(req.sessionID, current.accessToken);
-    // Keep this request's copy in step, so its end-of-request save writes the new tokens.
-    req.session.tokens = tokens;
-    return tokens;
+    if (rejectedAccessToken !== undefined) return this.refresh(req.sessionID, rejectedAccessToken);
+    if (!expiresSoon(current)) return current;
+    // Not written into req.session: its end-of-request save could put these tokens back
+    // after a later refresh (or a logout) elsewhere. The store is the only copy that counts.
+    return this.refresh(req.sessionID, current.accessToken);
   }
 
   /**
@@ -102,7 +105,7 @@ export class AccessTokens {
       refreshToken: response.refresh_token ?? refreshToken,
       scope: response.scope ?? stored.tokens.scope,
     };
-    await storeCall<void>((cb) => this.stores.sessions.set(sessionId, { ...stored, tokens }, cb));
+    if (!(await this.stores.updateSession(sessionId, (latest) => ({ ...latest, tokens })))) throw sessionEnded();
     this.logger.info({ event: 'refresh' }, 'access token refreshed');
     return tokens;
   }

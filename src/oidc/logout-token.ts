@@ -7,6 +7,7 @@ import type { KeyStore } from '../keys.js';
 import type { ReplayGuard } from '../session/stores.js';
 import { openToken, TokenRefusedError } from './jose-policy.js';
 import type { OpenIdProvider } from './provider.js';
+import { BffError } from '../errors.js';
 
 const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 /** Logout tokens older than this are refused (their jti is remembered this long). */
@@ -15,6 +16,8 @@ const MAX_AGE_SECONDS = 600;
 export interface LogoutTarget {
   sub: string | undefined;
   sid: string | undefined;
+  /** The replay-guard entry, to release if ending the sessions fails (so the OP's retry is accepted). */
+  jti: string;
 }
 
 const refuse = (problem: string, what: string, cause?: unknown) =>
@@ -30,6 +33,7 @@ export class LogoutTokenVerifier {
     private readonly replay: ReplayGuard,
   ) {}
 
+  /** Validates the token; its jti counts as used from here (see `forget`). */
   async verify(logoutToken: string): Promise<LogoutTarget> {
     const meta = (await this.provider.configuration()).serverMetadata();
     const opened = await openToken(logoutToken, 'logout_token', this.config.jose, this.keys.current.decryption);
@@ -64,14 +68,20 @@ export class LogoutTokenVerifier {
     const sub = typeof payload.sub === 'string' ? payload.sub : undefined;
     const sid = typeof payload.sid === 'string' ? payload.sid : undefined;
     if (sub === undefined && sid === undefined) throw refuse('invalid', 'it names neither sid nor sub');
-    if (typeof payload.jti !== 'string' || !(await this.replay.firstUse(`logout:${meta.issuer}:${payload.jti}`, MAX_AGE_SECONDS))) {
+    const jti = `logout:${meta.issuer}:${String(payload.jti)}`;
+    if (typeof payload.jti !== 'string' || !(await this.replay.firstUse(jti, MAX_AGE_SECONDS))) {
       throw refuse('replayed', 'its jti was used before');
     }
-    return { sub, sid };
+    return { sub, sid, jti };
   }
 }
 
-function joseRefusal(err: unknown): TokenRefusedError {
+function joseRefusal(err: unknown): BffError {
+  // The OP's keys could not be fetched: the OP's problem, and a 5xx lets it retry.
+  if (err instanceof joseErrors.JWKSTimeout) return new BffError(504, 'op_timeout', 'The OpenID Provider\'s keys could not be fetched in time.', { cause: err });
+  if (err instanceof TypeError || (err instanceof joseErrors.JOSEError && err.code === 'ERR_JOSE_GENERIC')) {
+    return new BffError(502, 'op_unreachable', 'The OpenID Provider\'s keys could not be fetched.', { cause: err });
+  }
   if (err instanceof joseErrors.JWTExpired) return refuse('expired', 'it has expired', err);
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     const problem = { iss: 'issuer_mismatch', aud: 'audience_mismatch', iat: 'expired' }[err.claim] ?? 'invalid';

@@ -5,6 +5,7 @@
 // its route's target path.
 import http from 'node:http';
 import https from 'node:https';
+import { Transform, pipeline } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import type { ApiRoute } from '../config.js';
 import type { BffContext } from '../context.js';
@@ -14,7 +15,13 @@ import { notAuthenticated } from './user.js';
 
 // Hop-by-hop headers (RFC 9110 7.6.1) and what must not cross the BFF.
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
-const NOT_FORWARDED_UP = new Set([...HOP_BY_HOP, 'host', 'cookie', 'authorization', 'x-csrf', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'dpop']);
+const NOT_FORWARDED_UP = new Set([
+  ...HOP_BY_HOP,
+  ...['host', 'cookie', 'authorization', 'x-csrf', 'dpop'],
+  ...['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip'],
+  // Headers some frameworks take a path or a method from: the route decides those.
+  ...['x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-http-method', 'x-method-override'],
+]);
 const NOT_FORWARDED_DOWN = new Set([...HOP_BY_HOP, 'set-cookie']);
 // Idempotent and bodiless: retried once after a refresh when the upstream says 401.
 // (A streamed body cannot be replayed, so PUT and DELETE pass the 401 on.)
@@ -33,12 +40,21 @@ export function apiProxyRoute(ctx: BffContext): RequestHandler {
     if (declared > config.api.maxBodyBytes) {
       throw new BffError(413, 'request_too_large', `The request body is larger than ${config.api.maxBodyBytes} bytes.`);
     }
+    // A browser that goes away cancels the upstream call too: no socket is left waiting.
+    const cancel = new AbortController();
+    res.once('close', () => res.writableFinished || cancel.abort());
 
     let accessToken: string | undefined;
     if (route.token !== 'none') {
       const session = await authenticatedSession(req, config);
       if (session === undefined && route.token === 'required') throw notAuthenticated();
-      if (session !== undefined) accessToken = (await ctx.accessTokens.forRequest(req)).accessToken;
+      if (session !== undefined) {
+        accessToken = await ctx.accessTokens.forRequest(req).then(
+          (tokens) => tokens.accessToken,
+          // On an optional route, a session that just ended (refresh refused) means: go on without a token.
+          (err: unknown) => (route.token === 'optional' && (err as BffError).code === 'not_authenticated' ? undefined : Promise.reject(err)),
+        );
+      }
     }
 
     const started = process.hrtime.bigint();
@@ -46,18 +62,20 @@ export function apiProxyRoute(ctx: BffContext): RequestHandler {
       ctx.metrics.proxyRequests.inc({ route: route.path, status: String(status) });
       ctx.metrics.proxyDuration.observe({ route: route.path }, Number(process.hrtime.bigint() - started) / 1e9);
     };
-    let upstream = await forward(req, url, accessToken, ctx, RETRYABLE.has(req.method) ? undefined : req).catch((err: unknown) => {
+    try {
+      let upstream = await forward(req, url, accessToken, ctx, cancel.signal, RETRYABLE.has(req.method) ? undefined : req);
+      if (upstream.statusCode === 401 && accessToken !== undefined && RETRYABLE.has(req.method)) {
+        // The token may have been revoked or expired early: refresh once and retry.
+        upstream.resume();
+        accessToken = (await ctx.accessTokens.forRequest(req, accessToken)).accessToken;
+        upstream = await forward(req, url, accessToken, ctx, cancel.signal, undefined);
+      }
+      observe(upstream.statusCode ?? 502);
+      relay(upstream, res, config.api.timeoutMs);
+    } catch (err) {
       observe((err as BffError).status ?? 502);
       throw err;
-    });
-    if (upstream.statusCode === 401 && accessToken !== undefined && RETRYABLE.has(req.method)) {
-      // The token may have been revoked or expired early: refresh once and retry.
-      upstream.resume();
-      accessToken = (await ctx.accessTokens.forRequest(req, true)).accessToken;
-      upstream = await forward(req, url, accessToken, ctx, undefined);
     }
-    observe(upstream.statusCode ?? 502);
-    relay(upstream, res);
   };
 }
 
@@ -76,8 +94,15 @@ export function resolveTarget(originalUrl: string, routes: readonly ApiRoute[]):
     } catch {
       throw badRequest('invalid_path', 'The API path is malformed.');
     }
-    // No way out of the route's target: no dot segments, no (encoded) slashes or backslashes, no empty segments.
-    if (decoded === '.' || decoded === '..' || /[/\\]/.test(decoded) || /[\\]/.test(segment) || (segment === '' && rest !== '/')) {
+    // No way out of the route's target: no dot segments (also "..;x", which some servers read as ".."),
+    // no (encoded) slashes or backslashes, no control characters, no empty segments.
+    const withoutParams = decoded.split(';')[0]!;
+    if (
+      withoutParams === '.' ||
+      withoutParams === '..' ||
+      /[/\\\u0000-\u001f\u007f]/.test(decoded) ||
+      (segment === '' && rest !== '/')
+    ) {
       throw badRequest('invalid_path', 'The API path may not contain dot segments, empty segments or encoded slashes.');
     }
   }
@@ -87,7 +112,14 @@ export function resolveTarget(originalUrl: string, routes: readonly ApiRoute[]):
   return { route, url };
 }
 
-function forward(req: Request, url: URL, accessToken: string | undefined, ctx: BffContext, body: Request | undefined): Promise<http.IncomingMessage> {
+function forward(
+  req: Request,
+  url: URL,
+  accessToken: string | undefined,
+  ctx: BffContext,
+  signal: AbortSignal,
+  body: Request | undefined,
+): Promise<http.IncomingMessage> {
   const { config } = ctx;
   const headers: http.OutgoingHttpHeaders = {};
   const connectionListed = new Set(String(req.headers.connection ?? '').toLowerCase().split(',').map((h) => h.trim()));
@@ -96,43 +128,49 @@ function forward(req: Request, url: URL, accessToken: string | undefined, ctx: B
   }
   if (body === undefined) delete headers['content-length'];
   if (accessToken !== undefined) headers.authorization = `Bearer ${accessToken}`;
-  headers['x-forwarded-for'] = [req.headers['x-forwarded-for'], req.ip].filter(Boolean).join(', ');
+  // The browser's own X-Forwarded-For is kept only when it came through a proxy we trust.
+  const forwardedFor = config.trustProxy !== undefined ? req.headers['x-forwarded-for'] : undefined;
+  headers['x-forwarded-for'] = [forwardedFor, req.socket.remoteAddress].filter(Boolean).join(', ');
   headers['x-forwarded-proto'] = config.publicUrl.protocol.slice(0, -1);
   headers['x-forwarded-host'] = config.publicUrl.host;
 
   return new Promise((resolve, reject) => {
     const client = url.protocol === 'https:' ? https : http;
-    const upstream = client.request(url, { method: req.method, headers, agent: url.protocol === 'https:' ? agents.https : agents.http });
+    const upstream = client.request(url, { method: req.method, headers, signal, agent: url.protocol === 'https:' ? agents.https : agents.http });
     const connectTimer = setTimeout(() => upstream.destroy(new UpstreamError('connect')), config.api.connectTimeoutMs);
     const responseTimer = setTimeout(() => upstream.destroy(new UpstreamError('timeout')), config.api.timeoutMs);
+    const settle = () => {
+      clearTimeout(connectTimer);
+      clearTimeout(responseTimer);
+    };
     upstream.once('socket', (socket) => {
       if (!socket.connecting) clearTimeout(connectTimer); // a kept-alive socket
       else socket.once('connect', () => clearTimeout(connectTimer));
     });
     upstream.once('response', (response) => {
-      clearTimeout(connectTimer);
-      clearTimeout(responseTimer);
+      settle();
       resolve(response);
     });
     upstream.once('error', (err) => {
-      clearTimeout(connectTimer);
-      clearTimeout(responseTimer);
+      settle();
       reject(upstreamFailure(err));
     });
     if (body === undefined) {
       upstream.end();
       return;
     }
-    // Stream the body up, counting: a chunked body may still exceed the limit.
+    // Stream the body up, counting: a chunked body may still exceed the limit. pipeline() tears
+    // both sides down when either fails, e.g. when the browser aborts mid-upload.
     let size = 0;
-    body.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > config.api.maxBodyBytes) {
-        body.unpipe(upstream);
-        upstream.destroy(new UpstreamError('too_large'));
-      }
+    const limit = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        done(size > config.api.maxBodyBytes ? new UpstreamError('too_large') : null, chunk);
+      },
     });
-    body.pipe(upstream);
+    pipeline(body, limit, upstream, (err) => {
+      if (err) upstream.destroy(err instanceof UpstreamError ? err : undefined);
+    });
   });
 }
 
@@ -149,14 +187,16 @@ function upstreamFailure(err: unknown): BffError {
   return new BffError(502, 'upstream_unreachable', 'The API cannot be reached.', { cause: err });
 }
 
-function relay(upstream: http.IncomingMessage, res: Response): void {
+function relay(upstream: http.IncomingMessage, res: Response, idleTimeoutMs: number): void {
   res.status(upstream.statusCode ?? 502);
   const connectionListed = new Set(String(upstream.headers.connection ?? '').toLowerCase().split(',').map((h) => h.trim()));
   for (const [name, value] of Object.entries(upstream.headers)) {
     if (!NOT_FORWARDED_DOWN.has(name) && !connectionListed.has(name) && value !== undefined) res.setHeader(name, value);
   }
-  upstream.pipe(res);
-  // A broken download: end the browser's response too, rather than hang.
-  upstream.once('error', () => res.destroy());
-  res.once('close', () => upstream.destroy());
+  // Per-user data behind a session cookie: no shared cache may keep it.
+  res.setHeader('Cache-Control', 'no-store');
+  // An upstream that stalls mid-body must not hold both sockets for ever.
+  upstream.setTimeout(idleTimeoutMs, () => upstream.destroy(new UpstreamError('timeout')));
+  // pipeline() ends or destroys both sides together, also when the browser goes away.
+  pipeline(upstream, res, () => {});
 }

@@ -6,6 +6,7 @@ import type { BffContext } from '../context.js';
 import { badRequest } from '../errors.js';
 import { storeCall } from '../oidc/access-tokens.js';
 import type session from 'express-session';
+import type { LogoutTarget } from '../oidc/logout-token.js';
 
 export function backchannelLogoutRoute(ctx: BffContext): RequestHandler {
   const { stores, logoutTokens, metrics } = ctx;
@@ -21,17 +22,28 @@ export function backchannelLogoutRoute(ctx: BffContext): RequestHandler {
     });
     const candidates = await stores.sessionIndex.find(target.sid ? { opSid: target.sid } : { sub: target.sub! });
     let ended = 0;
-    for (const sessionId of candidates) {
-      const stored = await storeCall<session.SessionData | null | undefined>((cb) => stores.sessions.get(sessionId, cb));
-      const user = stored?.user;
-      if (user && (target.sub === undefined || user.sub === target.sub) && (target.sid === undefined || user.opSid === target.sid)) {
-        await storeCall<void>((cb) => stores.sessions.destroy(sessionId, cb));
-        await stores.sessionIndex.remove(user, sessionId);
-        ended++;
-      }
+    try {
+      ended = await endSessions(ctx, candidates, target);
+    } catch (err) {
+      await stores.replay.forget(target.jti).catch(() => {});
+      throw err;
     }
     req.log.info({ event: 'backchannel_logout', sessionsEnded: ended }, 'back-channel logout');
     metrics.backchannelLogouts.inc({ outcome: 'accepted' });
     res.status(200).end();
   };
+}
+
+async function endSessions({ stores }: BffContext, candidates: string[], target: LogoutTarget): Promise<number> {
+  let ended = 0;
+  for (const sessionId of candidates) {
+    const stored = await storeCall<session.SessionData | null | undefined>((cb) => stores.sessions.get(sessionId, cb));
+    const user = stored?.user;
+    if (user && (target.sub === undefined || user.sub === target.sub) && (target.sid === undefined || user.opSid === target.sid)) {
+      await storeCall<void>((cb) => stores.sessions.destroy(sessionId, cb));
+      await stores.sessionIndex.remove(user, sessionId);
+      ended++;
+    }
+  }
+  return ended;
 }

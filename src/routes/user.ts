@@ -13,7 +13,7 @@ export function userRoute(ctx: BffContext): RequestHandler {
     if (slide !== undefined && slide !== 'true' && slide !== 'false') {
       throw badRequest('invalid_request', 'slide must be true or false.');
     }
-    if (slide === 'false') holdIdleTimeout(req);
+    if (slide === 'false') holdIdleTimeout(req, await ctx.stores.sessionTtlMs(req.sessionID));
     const session = await authenticatedSession(req, ctx.config);
     if (session === undefined) throw notAuthenticated();
     // Renew now (express-session would at the end) so that the expiry reported is the new one.

@@ -84,8 +84,10 @@ export function createSessionMiddleware(config: Config, store: session.Store): R
  * express-session renews the cookie's expiry on every response unless the
  * session's touch() is a no-op, and the store's TTL follows the cookie.
  */
-export function holdIdleTimeout(req: Request): void {
+export function holdIdleTimeout(req: Request, remainingMs: number | undefined): void {
   Object.defineProperty(req.session, 'touch', { value: () => req.session, configurable: true });
+  // The cookie loaded from Redis carries the expiry of the last full save; the key's TTL is the truth.
+  if (remainingMs !== undefined) req.session.cookie.expires = new Date(Date.now() + remainingMs);
 }
 
 /**

@@ -30,6 +30,8 @@ export interface Locks {
 export interface ReplayGuard {
   /** True the first time `value` is seen within `ttlSeconds`. */
   firstUse(value: string, ttlSeconds: number): Promise<boolean>;
+  /** Forgets `value`, so that a request that failed half-way can be retried. */
+  forget(value: string): Promise<void>;
 }
 
 export interface Stores {
@@ -39,6 +41,13 @@ export interface Stores {
   sessionIndex: SessionIndex;
   locks: Locks;
   replay: ReplayGuard;
+  /**
+   * Changes a stored session without touching its expiry, and only if it still
+   * exists: a refresh must neither shorten a session nor revive an ended one.
+   */
+  updateSession(sessionId: string, change: (stored: session.SessionData) => session.SessionData): Promise<boolean>;
+  /** Milliseconds until an idle session expires in the store; undefined when the store cannot tell. */
+  sessionTtlMs(sessionId: string): Promise<number | undefined>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -51,7 +60,8 @@ export function createStores(config: Config, logger: Logger): Stores {
 /** The few Redis commands the BFF uses, common to a client, a cluster and a sentinel connection. */
 export interface Redis {
   get(key: string): Promise<string | null>;
-  set(key: string, value: string, options: { EX?: number; PX?: number; NX?: true }): Promise<string | null>;
+  set(key: string, value: string, options: { EX?: number; PX?: number; NX?: true; XX?: true; KEEPTTL?: true }): Promise<string | null>;
+  pTTL(key: string): Promise<number>;
   getDel(key: string): Promise<string | null>;
   del(key: string): Promise<number>;
   sAdd(key: string, member: string): Promise<number>;
@@ -151,6 +161,18 @@ function createRedisStores(config: Config, logger: Logger): Stores {
     },
     replay: {
       firstUse: async (value, ttl) => (await guarded(client.set(hashed('seen', value), '1', { EX: Math.max(1, ttl), NX: true }))) === 'OK',
+      forget: async (value) => void (await guarded(client.del(hashed('seen', value)))),
+    },
+    updateSession: async (sessionId, change) => {
+      const key = `${prefix}sess:${sessionId}`;
+      const value = await guarded(client.get(key));
+      if (value === null) return false;
+      // connect-redis would derive the TTL from the stored cookie's (stale) expiry: keep the key's own TTL instead.
+      return (await guarded(client.set(key, JSON.stringify(change(JSON.parse(value))), { XX: true, KEEPTTL: true }))) === 'OK';
+    },
+    sessionTtlMs: async (sessionId) => {
+      const ttl = await guarded(client.pTTL(`${prefix}sess:${sessionId}`));
+      return ttl > 0 ? ttl : undefined;
     },
     ping: () => guarded(ping()),
     close: async () => {
@@ -167,9 +189,12 @@ function createMemoryStores(): Stores {
     ...(entry.sub ? [`sub:${entry.sub}`] : []),
     ...(entry.opSid ? [`sid:${entry.opSid}`] : []),
   ];
+  const sessions = new session.MemoryStore();
+  const call = <T>(run: (cb: (err: unknown, value?: T) => void) => void) =>
+    new Promise<T>((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value as T))));
   return {
     kind: 'memory',
-    sessions: new session.MemoryStore(),
+    sessions,
     loginTransactions: new MemoryLoginTransactionStore(),
     sessionIndex: {
       add: async (entry, sessionId) => {
@@ -200,7 +225,16 @@ function createMemoryStores(): Stores {
         seen.set(value, now + ttl * 1000);
         return true;
       },
+      forget: async (value) => void seen.delete(value),
     },
+    // MemoryStore keeps each session's cookie (and so its expiry) current on every touch.
+    updateSession: async (sessionId, change) => {
+      const stored = await call<session.SessionData | null | undefined>((cb) => sessions.get(sessionId, cb));
+      if (!stored) return false;
+      await call<void>((cb) => sessions.set(sessionId, change(stored), cb));
+      return true;
+    },
+    sessionTtlMs: async () => undefined,
     ping: async () => {},
     close: async () => {},
   };
