@@ -9,11 +9,11 @@ import type { Request } from 'express';
 import type session from 'express-session';
 import * as oidc from 'openid-client';
 import type { Config } from '../config.js';
-import { BffError, storeUnavailable } from '../errors.js';
+import { BffError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { BffMetrics } from '../metrics.js';
 import type { SessionTokens } from '../session/session.js';
-import type { Stores } from '../session/stores.js';
+import { endStoredSession, loadStoredSession, type Stores } from '../session/stores.js';
 import { toBffError } from './errors.js';
 import type { OpenIdProvider } from './provider.js';
 
@@ -111,14 +111,13 @@ export class AccessTokens {
   }
 
   private async load(sessionId: string): Promise<session.SessionData & Required<Pick<session.SessionData, 'tokens'>>> {
-    const stored = await storeCall<session.SessionData | null | undefined>((cb) => this.stores.sessions.get(sessionId, cb));
+    const stored = await loadStoredSession(this.stores, sessionId);
     if (!stored?.tokens) throw sessionEnded();
     return stored as session.SessionData & Required<Pick<session.SessionData, 'tokens'>>;
   }
 
-  private async end(sessionId: string, stored: session.SessionData): Promise<void> {
-    await storeCall<void>((cb) => this.stores.sessions.destroy(sessionId, cb));
-    if (stored.user) await this.stores.sessionIndex.remove(stored.user, sessionId);
+  private end(sessionId: string, stored: session.SessionData): Promise<void> {
+    return endStoredSession(this.stores, sessionId, stored.user);
   }
 }
 
@@ -126,9 +125,4 @@ export function expiresSoon(tokens: SessionTokens): boolean {
   return tokens.expiresAt !== undefined && tokens.expiresAt - REFRESH_SKEW_SECONDS <= Math.floor(Date.now() / 1000);
 }
 
-/** express-session's callback-style store API as a promise; store failures become 503s. */
-export function storeCall<T>(call: (cb: (err: unknown, value?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) =>
-    call((err, value) => (err ? reject(err instanceof BffError ? err : storeUnavailable(err)) : resolve(value as T))),
-  );
-}
+

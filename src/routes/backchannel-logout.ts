@@ -4,9 +4,8 @@
 import type { RequestHandler } from 'express';
 import type { BffContext } from '../context.js';
 import { badRequest } from '../errors.js';
-import { storeCall } from '../oidc/access-tokens.js';
-import type session from 'express-session';
 import type { LogoutTarget } from '../oidc/logout-token.js';
+import { endStoredSession, loadStoredSession } from '../session/stores.js';
 
 export function backchannelLogoutRoute(ctx: BffContext): RequestHandler {
   const { stores, logoutTokens, metrics } = ctx;
@@ -37,11 +36,9 @@ export function backchannelLogoutRoute(ctx: BffContext): RequestHandler {
 async function endSessions({ stores }: BffContext, candidates: string[], target: LogoutTarget): Promise<number> {
   let ended = 0;
   for (const sessionId of candidates) {
-    const stored = await storeCall<session.SessionData | null | undefined>((cb) => stores.sessions.get(sessionId, cb));
-    const user = stored?.user;
+    const user = (await loadStoredSession(stores, sessionId))?.user;
     if (user && (target.sub === undefined || user.sub === target.sub) && (target.sid === undefined || user.opSid === target.sid)) {
-      await storeCall<void>((cb) => stores.sessions.destroy(sessionId, cb));
-      await stores.sessionIndex.remove(user, sessionId);
+      await endStoredSession(stores, sessionId, user);
       ended++;
     }
   }

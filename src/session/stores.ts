@@ -8,7 +8,8 @@ import session from 'express-session';
 import { RedisStore } from 'connect-redis';
 import { createClient, createCluster, createSentinel } from 'redis';
 import type { Config } from '../config.js';
-import { storeUnavailable } from '../errors.js';
+import { BffError, storeUnavailable } from '../errors.js';
+import type { SessionUser } from './session.js';
 import type { Logger } from '../logger.js';
 import { MemoryLoginTransactionStore, RedisLoginTransactionStore, type LoginTransactionStore } from './login-transactions.js';
 
@@ -51,6 +52,23 @@ export interface Stores {
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** express-session's callback-style store API as a promise; store failures become 503s. */
+export function storeCall<T>(call: (cb: (err: unknown, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) =>
+    call((err, value) => (err ? reject(err instanceof BffError ? err : storeUnavailable(err)) : resolve(value as T))),
+  );
+}
+
+export function loadStoredSession(stores: Stores, sessionId: string): Promise<session.SessionData | null | undefined> {
+  return storeCall((cb) => stores.sessions.get(sessionId, cb));
+}
+
+/** Ends a session found in the store (not the request's own): the session and its back-channel index entries. */
+export async function endStoredSession(stores: Stores, sessionId: string, user: SessionUser | undefined): Promise<void> {
+  await storeCall<void>((cb) => stores.sessions.destroy(sessionId, cb));
+  if (user) await stores.sessionIndex.remove(user, sessionId);
 }
 
 export function createStores(config: Config, logger: Logger): Stores {
@@ -190,8 +208,6 @@ function createMemoryStores(): Stores {
     ...(entry.opSid ? [`sid:${entry.opSid}`] : []),
   ];
   const sessions = new session.MemoryStore();
-  const call = <T>(run: (cb: (err: unknown, value?: T) => void) => void) =>
-    new Promise<T>((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value as T))));
   return {
     kind: 'memory',
     sessions,
@@ -229,9 +245,9 @@ function createMemoryStores(): Stores {
     },
     // MemoryStore keeps each session's cookie (and so its expiry) current on every touch.
     updateSession: async (sessionId, change) => {
-      const stored = await call<session.SessionData | null | undefined>((cb) => sessions.get(sessionId, cb));
+      const stored = await storeCall<session.SessionData | null | undefined>((cb) => sessions.get(sessionId, cb));
       if (!stored) return false;
-      await call<void>((cb) => sessions.set(sessionId, change(stored), cb));
+      await storeCall<void>((cb) => sessions.set(sessionId, change(stored), cb));
       return true;
     },
     sessionTtlMs: async () => undefined,
