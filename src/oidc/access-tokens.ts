@@ -12,13 +12,15 @@ import type { Config } from '../config.js';
 import { BffError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { BffMetrics } from '../metrics.js';
-import type { SessionTokens } from '../session/session.js';
+import { nowSeconds, type SessionTokens } from '../session/session.js';
 import { endStoredSession, loadStoredSession, type Stores } from '../session/stores.js';
 import { toBffError } from './errors.js';
 import type { OpenIdProvider } from './provider.js';
 
 /** Refresh when the access token expires within this many seconds. */
 export const REFRESH_SKEW_SECONDS = 60;
+/** A freshly refreshed token that an API still refuses is not refreshed again so soon: it would not help. */
+const REJECTED_REFRESH_COOLDOWN_SECONDS = 10;
 const POLL_MS = 25;
 
 export const sessionEnded = () => new BffError(401, 'not_authenticated', 'The session has ended; sign in again.');
@@ -39,7 +41,13 @@ export class AccessTokens {
   async forRequest(req: Request, rejectedAccessToken?: string): Promise<SessionTokens> {
     const current = req.session.tokens;
     if (current === undefined) throw sessionEnded();
-    if (rejectedAccessToken !== undefined) return this.refresh(req.sessionID, rejectedAccessToken);
+    if (rejectedAccessToken !== undefined) {
+      const fresh =
+        current.accessToken === rejectedAccessToken &&
+        current.refreshedAt !== undefined &&
+        nowSeconds() - current.refreshedAt < REJECTED_REFRESH_COOLDOWN_SECONDS;
+      return fresh ? current : this.refresh(req.sessionID, rejectedAccessToken);
+    }
     if (!expiresSoon(current)) return current;
     // Not written into req.session: its end-of-request save could put these tokens back
     // after a later refresh (or a logout) elsewhere. The store is the only copy that counts.
@@ -101,6 +109,7 @@ export class AccessTokens {
       accessToken: response.access_token,
       tokenType: response.token_type,
       expiresAt: expiresIn === undefined ? undefined : Math.floor(Date.now() / 1000) + expiresIn,
+      refreshedAt: Math.floor(Date.now() / 1000),
       // An OP that does not rotate refresh tokens keeps the old one valid.
       refreshToken: response.refresh_token ?? refreshToken,
       scope: response.scope ?? stored.tokens.scope,

@@ -21,6 +21,8 @@ export interface SessionTokens {
   tokenType: string;
   /** Epoch seconds. */
   expiresAt: number | undefined;
+  /** Epoch seconds of the refresh that produced these tokens (undefined: from the login). */
+  refreshedAt?: number;
   refreshToken: string | undefined;
   scope: string | undefined;
 }
