@@ -152,7 +152,7 @@ describe('load', () => {
       assert.equal(cookies.size, 200);
       const users = await Promise.all(browsers.map((b) => getUser(b)));
       assert.deepEqual(
-        users.map((u, i) => (u.status === 200 ? u.body.claims.sub : u.status)),
+        users.map((u) => (u.status === 200 ? u.body.claims.sub : u.status)),
         browsers.map((_, i) => `user${i}`),
       );
     } finally {

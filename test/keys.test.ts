@@ -1,6 +1,6 @@
 // The BFF's keys: decryption key selection, the public JWKS, the key tool,
 // and rotation without downtime (SIGHUP reload while the OP reads our jwks_uri).
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 // What the BFF sends to the OP: private_key_jwt assertions, signed and
 // encrypted request objects (JAR), pushed authorization requests (PAR), extra
 // authorization parameters, and the acr check on the way back.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK } from 'jose';
 import type { KeySpec } from '../src/keygen.js';

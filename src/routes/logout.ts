@@ -9,7 +9,7 @@ import { describe } from '../oidc/provider.js';
 import { authenticatedSession, destroySession, isHttps } from '../session/session.js';
 
 export function logoutRoute(ctx: BffContext): RequestHandler {
-  const { config, provider, logger } = ctx;
+  const { config } = ctx;
   return async (req, res) => {
     const session = await authenticatedSession(req, config);
     if (session !== undefined) {
