@@ -26,3 +26,17 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
     destination,
   );
 }
+
+/** A loggable summary of an error: its class, code and message, never a response body. */
+export function describe(err: unknown): { name?: string; code?: string; oauthError?: string; message?: string } {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const cause = (err as { cause?: unknown }).cause;
+  // A ResponseBodyError's `error` is a standard OAuth code (invalid_client …): safe and useful to log.
+  const oauthError = (err as { error?: unknown }).error;
+  return {
+    name: err.name,
+    code: (err as { code?: string }).code,
+    ...(typeof oauthError === 'string' ? { oauthError } : {}),
+    message: err.message + (cause instanceof Error ? ` (cause: ${cause.message})` : ''),
+  };
+}

@@ -3,8 +3,8 @@
 // errors become a generic 500 that reveals nothing.
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { BffError } from '../errors.js';
+import { describe } from '../logger.js';
 import type { BffMetrics } from '../metrics.js';
-import { describe } from '../oidc/provider.js';
 import { pathOf } from './request-log.js';
 
 export function sendError(req: Request, res: Response, error: BffError): void {

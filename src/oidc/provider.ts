@@ -3,7 +3,7 @@
 // says 503) while the OP is unreachable instead of crash-looping.
 import * as oidc from 'openid-client';
 import type { Config } from '../config.js';
-import type { Logger } from '../logger.js';
+import { describe, type Logger } from '../logger.js';
 import { BffError } from '../errors.js';
 import type { KeyStore } from '../keys.js';
 import { metadataProblems, OpMetadataError } from './metadata-check.js';
@@ -106,18 +106,4 @@ function clientAuthentication(config: Config, keys: KeyStore): oidc.ClientAuth {
 
 function opUnavailable(cause?: unknown): BffError {
   return new BffError(503, 'op_unavailable', 'The OpenID Provider cannot be reached; try again shortly.', { cause });
-}
-
-/** A loggable summary of an error: its class, code and message, never a response body. */
-export function describe(err: unknown): { name?: string; code?: string; oauthError?: string; message?: string } {
-  if (!(err instanceof Error)) return { message: String(err) };
-  const cause = (err as { cause?: unknown }).cause;
-  // A ResponseBodyError's `error` is a standard OAuth code (invalid_client …): safe and useful to log.
-  const oauthError = (err as { error?: unknown }).error;
-  return {
-    name: err.name,
-    code: (err as { code?: string }).code,
-    ...(typeof oauthError === 'string' ? { oauthError } : {}),
-    message: err.message + (cause instanceof Error ? ` (cause: ${cause.message})` : ''),
-  };
 }

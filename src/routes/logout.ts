@@ -5,7 +5,7 @@ import type { RequestHandler } from 'express';
 import * as oidc from 'openid-client';
 import type { BffContext } from '../context.js';
 import { badRequest } from '../errors.js';
-import { describe } from '../oidc/provider.js';
+import { describe } from '../logger.js';
 import { authenticatedSession, destroySession, isHttps } from '../session/session.js';
 
 export function logoutRoute(ctx: BffContext): RequestHandler {
