@@ -15,6 +15,7 @@ import { metricsRoute } from './routes/metrics.js';
 import { KeyStore } from './keys.js';
 import { AccessTokens } from './oidc/access-tokens.js';
 import { CodeFlow } from './oidc/code-flow.js';
+import { Dpop } from './oidc/dpop.js';
 import { LogoutTokenVerifier } from './oidc/logout-token.js';
 import { apiProxyRoute } from './routes/api-proxy.js';
 import { backchannelLogoutRoute } from './routes/backchannel-logout.js';
@@ -58,13 +59,15 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
   const keys = new KeyStore(config.keys, config.keysFile);
   const provider = new OpenIdProvider(config, keys, logger);
   const metrics = new BffMetrics();
+  const dpop = new Dpop(config.dpop);
   const ctx: BffContext = {
     config,
     logger,
     keys,
     provider,
-    codeFlow: new CodeFlow(config, keys, provider.fetch),
-    accessTokens: new AccessTokens(config, provider, stores, logger, metrics),
+    codeFlow: new CodeFlow(config, keys, dpop, provider.fetch),
+    accessTokens: new AccessTokens(config, provider, stores, logger, metrics, dpop),
+    dpop,
     logoutTokens: new LogoutTokenVerifier(config, provider, keys, stores.replay),
     stores,
     cookies: cookieNames(config),

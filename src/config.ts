@@ -11,6 +11,7 @@ export type SameSite = 'strict' | 'lax';
 export type Profile = 'none' | 'ftn' | 'fapi2';
 export type RequestObjectMode = 'none' | 'signed' | 'encrypted';
 export type ParMode = 'auto' | 'on' | 'off';
+export type DpopMode = 'auto' | 'on' | 'off';
 
 /** What the BFF accepts from the OP: see src/oidc/jose-policy.ts. */
 export interface JoseConfig {
@@ -66,6 +67,11 @@ export interface Config {
   /** JWE alg/enc for encrypted request objects. */
   requestObjectEncryption: { alg: string; enc: string };
   par: ParMode;
+  /**
+   * DPoP (RFC 9449) sender-constrained access tokens: `auto` when the OP
+   * advertises ES256 DPoP proofs, `on` (required), `off` (bearer tokens).
+   */
+  dpop: DpopMode;
   /** The `aud` of private_key_jwt client assertions. */
   assertionAudience: 'issuer' | 'token_endpoint';
   /** Extra authorization request parameters sent on every login. */
@@ -129,7 +135,7 @@ const DEFAULT_JWS_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 
 // Parameters the BFF sets itself; configuration must not override them.
 const RESERVED_AUTH_PARAMS = [
   'client_id', 'redirect_uri', 'response_type', 'response_mode', 'scope', 'state', 'nonce',
-  'code_challenge', 'code_challenge_method', 'request', 'request_uri', 'client_assertion', 'client_assertion_type',
+  'code_challenge', 'code_challenge_method', 'request', 'request_uri', 'client_assertion', 'client_assertion_type', 'dpop_jkt',
 ];
 
 /** Reads and validates the whole configuration; throws ConfigError. */
@@ -218,6 +224,7 @@ export async function loadConfig(rawEnv: Env): Promise<Config> {
       enc: parseEnum(env, 'BFF_REQUEST_OBJECT_ENC', SUPPORTED_JWE_ENCS, 'A128CBC-HS256'),
     },
     par: parseEnum(env, 'BFF_PAR', ['auto', 'on', 'off'] as const, 'auto'),
+    dpop: parseEnum(env, 'BFF_DPOP', ['auto', 'on', 'off'] as const, 'auto'),
     assertionAudience: parseEnum(env, 'BFF_ASSERTION_AUDIENCE', ['issuer', 'token_endpoint'] as const, 'issuer'),
     authParams: parseAuthParams(env),
     loginParams: parseLoginParams(env),

@@ -5,6 +5,7 @@ import type { Logger } from './logger.js';
 import type { BffMetrics } from './metrics.js';
 import type { AccessTokens } from './oidc/access-tokens.js';
 import type { CodeFlow } from './oidc/code-flow.js';
+import type { Dpop } from './oidc/dpop.js';
 import type { LogoutTokenVerifier } from './oidc/logout-token.js';
 import type { OpenIdProvider } from './oidc/provider.js';
 import type { Stores } from './session/stores.js';
@@ -16,6 +17,7 @@ export interface BffContext {
   provider: OpenIdProvider;
   codeFlow: CodeFlow;
   accessTokens: AccessTokens;
+  dpop: Dpop;
   logoutTokens: LogoutTokenVerifier;
   stores: Stores;
   cookies: { session: string; login: string };

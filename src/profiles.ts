@@ -19,10 +19,12 @@ export function profileDefaults(profile: Profile): Env {
         BFF_AUTH_PARAMS: JSON.stringify({ acr_values: FTN_ACR_VALUES[1] }),
       };
     case 'fapi2':
-      // FAPI 2.0 Security Profile: PAR, PKCE (always on), PS256/ES256, RFC 9207 iss.
+      // FAPI 2.0 Security Profile: PAR, PKCE (always on), PS256/ES256, RFC 9207 iss,
+      // sender-constrained access tokens (DPoP; this BFF does not do mTLS).
       return {
         BFF_CLIENT_AUTH: 'private_key_jwt',
         BFF_PAR: 'on',
+        BFF_DPOP: 'on',
         BFF_JWS_ALGS: FAPI2_JWS_ALGS.join(','),
       };
     case 'none':
@@ -53,6 +55,7 @@ export function checkProfile(config: Config, env: Env): void {
 
   if (config.profile === 'fapi2') {
     if (config.par !== 'on') refuse('BFF_PAR', config.par);
+    if (config.dpop !== 'on') refuse('BFF_DPOP', `${config.dpop} (FAPI 2.0 needs sender-constrained tokens)`);
     const weakJws = config.jose.jwsAlgs.filter((alg) => !FAPI2_JWS_ALGS.includes(alg));
     if (weakJws.length > 0) refuse('BFF_JWS_ALGS', weakJws.join(', '));
     const weakKeys = config.keys.signing.filter((k) => !FAPI2_JWS_ALGS.includes(k.alg));

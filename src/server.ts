@@ -91,6 +91,9 @@ function warnAboutWeakSettings(config: Config, logger: Logger): void {
   if (config.keys.decryption.length === 0) {
     logger.warn('no "use":"enc" keys: the OP cannot encrypt id_tokens or userinfo to this BFF');
   }
+  if (config.dpop === 'off') {
+    logger.warn('BFF_DPOP=off: access tokens are bearer tokens, usable by whoever obtains one');
+  }
 }
 
 main().catch((err: unknown) => {

@@ -87,10 +87,13 @@ describe('API proxy', () => {
       .set('X-Original-URL', '/admin')
       .set('X-HTTP-Method-Override', 'DELETE')
       .set('X-Forwarded-For', '6.6.6.6')
+      .set('DPoP', 'chosen-by-the-browser')
       .expect(200);
-    assert.deepEqual(res.body, { method: 'GET', url: '/v1/42/items?x=1&y=%2F', active: true, sub: 'alice', bodyBytes: 0 });
+    // The OP issues DPoP-bound tokens (BFF_DPOP=auto): the API verified the BFF's proof.
+    assert.deepEqual(res.body, { method: 'GET', url: '/v1/42/items?x=1&y=%2F', active: true, sub: 'alice', scheme: 'DPoP', dpop: 'ok', bodyBytes: 0 });
     const seen = api.requests.at(-1)!;
-    assert.equal(seen.headers.authorization, `Bearer ${(await tokensOf(sid)).accessToken}`);
+    assert.equal(seen.headers.authorization, `DPoP ${(await tokensOf(sid)).accessToken}`);
+    assert.notEqual(seen.headers.dpop, 'chosen-by-the-browser');
     assert.equal(seen.headers.cookie, undefined);
     assert.equal(seen.headers['x-csrf'], undefined);
     assert.equal(seen.headers['x-custom'], 'kept');
@@ -228,7 +231,8 @@ describe('API proxy', () => {
     assert.equal(res.body.active, true);
     const after = JSON.parse((await redis.get(key))!).tokens;
     assert.notEqual(after.accessToken, stored.tokens.accessToken);
-    assert.equal(api.requests.at(-1)!.headers.authorization, `Bearer ${after.accessToken}`);
+    assert.equal(api.requests.at(-1)!.headers.authorization, `DPoP ${after.accessToken}`);
+    assert.equal(after.dpopKey.x, stored.tokens.dpopKey.x, 'the refreshed token is bound to the session\'s key');
   });
 });
 

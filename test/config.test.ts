@@ -72,6 +72,7 @@ describe('loadConfig', () => {
     ['BFF_LOG_LEVEL', { BFF_LOG_LEVEL: 'loud' }, /one of/],
     ['BFF_ALLOW_HTTP', { BFF_ALLOW_HTTP: 'yes' }, /1\/true/],
     ['BFF_COOKIE_SAMESITE', { BFF_COOKIE_SAMESITE: 'none' }, /strict, lax/],
+    ['BFF_DPOP', { BFF_DPOP: 'yes' }, /auto, on, off/],
     ['BFF_SESSION_ABSOLUTE', { BFF_SESSION_IDLE: '3600', BFF_SESSION_ABSOLUTE: '600' }, /shorter than BFF_SESSION_IDLE/],
     ['BFF_TRUST_PROXY', { BFF_TRUST_PROXY: 'every$body' }, /hop count/],
     ['BFF_REDIS_PREFIX', { BFF_REDIS_PREFIX: 'has space' }, /letters/],

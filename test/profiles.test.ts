@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { ConfigError, loadConfig, type Env } from '../src/config.js';
 import { bffClient, startOp } from './fixtures/op.js';
 import { startHostileOp } from './fixtures/hostile-op.js';
-import { BFF_ORIGIN, baseEnv, getUser, keysFor, login, startBff, type TestKeys } from './helpers/harness.js';
+import { BFF_ORIGIN, baseEnv, getUser, keysFor, login, sessionCookie, sessionIdOf, startBff, type TestKeys } from './helpers/harness.js';
 
 const LOA3 = 'http://ftn.ficora.fi/2017/loa3';
 let rsaKeys: TestKeys;
@@ -67,8 +67,10 @@ describe('BFF_PROFILE', () => {
   it('fapi2 sets its defaults and refuses weaker settings', async () => {
     const config = await loadConfig(env(ecKeys, { BFF_PROFILE: 'fapi2' }));
     assert.equal(config.par, 'on');
+    assert.equal(config.dpop, 'on');
     assert.deepEqual(config.jose.jwsAlgs, ['PS256', 'ES256']);
     assert.equal((await refusal({ BFF_PROFILE: 'fapi2', BFF_PAR: 'auto' })).variable, 'BFF_PAR');
+    assert.equal((await refusal({ BFF_PROFILE: 'fapi2', BFF_DPOP: 'auto' })).variable, 'BFF_DPOP');
     assert.equal((await refusal({ BFF_PROFILE: 'fapi2', BFF_JWS_ALGS: 'PS256,RS256' })).variable, 'BFF_JWS_ALGS');
     const rs256 = await keysFor([{ use: 'sig', alg: 'RS256' }]);
     assert.equal((await refusal({ BFF_PROFILE: 'fapi2' }, rs256)).variable, 'BFF_KEYS');
@@ -120,8 +122,16 @@ describe('BFF_PROFILE', () => {
       assert.ok(new URL(start.headers.location!).searchParams.has('request_uri'));
       const back = await browser.op.signIn(start.headers.location!);
       assert.equal(back.searchParams.get('iss'), op.issuer);
-      assert.equal((await browser.agent.get(back.pathname + back.search)).status, 302);
+      const callback = await browser.agent.get(back.pathname + back.search);
+      assert.equal(callback.status, 302);
       await getUser(browser).expect(200);
+      // Sender-constrained: the access token is DPoP-bound.
+      const stored = bff.app.bff.context.stores.sessions;
+      const sid = sessionIdOf(sessionCookie(callback)!);
+      const data = await new Promise<{ tokens: { tokenType: string } }>((resolve, reject) =>
+        stored.get(sid, (err, value) => (err ? reject(err) : resolve(value as never))),
+      );
+      assert.equal(data.tokens.tokenType, 'dpop');
     } finally {
       await bff.close();
       await op.close();

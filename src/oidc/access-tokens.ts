@@ -14,6 +14,7 @@ import type { Logger } from '../logger.js';
 import type { BffMetrics } from '../metrics.js';
 import { nowSeconds, type SessionTokens } from '../session/session.js';
 import { endStoredSession, loadStoredSession, type Stores } from '../session/stores.js';
+import type { Dpop } from './dpop.js';
 import { toBffError } from './errors.js';
 import type { OpenIdProvider } from './provider.js';
 
@@ -32,6 +33,7 @@ export class AccessTokens {
     private readonly stores: Stores,
     private readonly logger: Logger,
     private readonly metrics: BffMetrics,
+    private readonly dpop: Dpop,
   ) {}
 
   /**
@@ -90,8 +92,12 @@ export class AccessTokens {
       throw sessionEnded();
     }
     let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>;
+    let dpopKey = stored.tokens.dpopKey;
     try {
-      response = await oidc.refreshTokenGrant(await this.provider.configuration(), refreshToken);
+      const configuration = await this.provider.configuration();
+      // A DPoP-bound session stays bound: the new token is bound to the same key.
+      response = await oidc.refreshTokenGrant(configuration, refreshToken, undefined, await this.dpop.opOptions(configuration, dpopKey));
+      dpopKey = this.dpop.boundKey(response.token_type, dpopKey);
     } catch (err) {
       const error = toBffError(err, 'id_token');
       this.metrics.refreshes.inc({ outcome: error.code === 'invalid_grant' ? 'rejected' : 'failed' });
@@ -113,6 +119,7 @@ export class AccessTokens {
       // An OP that does not rotate refresh tokens keeps the old one valid.
       refreshToken: response.refresh_token ?? refreshToken,
       scope: response.scope ?? stored.tokens.scope,
+      ...(dpopKey !== undefined ? { dpopKey } : {}),
     };
     if (!(await this.stores.updateSession(sessionId, (latest) => ({ ...latest, tokens })))) throw sessionEnded();
     this.logger.info({ event: 'refresh' }, 'access token refreshed');

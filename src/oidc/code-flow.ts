@@ -8,6 +8,7 @@ import { BffError } from '../errors.js';
 import type { KeyStore } from '../keys.js';
 import type { SessionTokens, SessionUser } from '../session/session.js';
 import type { LoginTransaction } from '../session/login-transactions.js';
+import { dpopThumbprint, generateDpopKey, type Dpop, type DpopPrivateJwk } from './dpop.js';
 import { toBffError } from './errors.js';
 import { RequestObjectEncrypter } from './request-object.js';
 
@@ -31,6 +32,7 @@ export class CodeFlow {
   constructor(
     private readonly config: Config,
     private readonly keys: KeyStore,
+    private readonly dpop: Dpop,
     fetch: oidc.CustomFetch,
   ) {
     this.encrypter = new RequestObjectEncrypter(config, fetch);
@@ -57,13 +59,20 @@ export class CodeFlow {
       state,
       nonce,
     };
+    // A DPoP key per login (and then per session); dpop_jkt binds the code to it.
+    const dpopKey = this.dpop.usedWith(configuration) ? await generateDpopKey() : undefined;
+    if (dpopKey !== undefined) params.dpop_jkt = await dpopThumbprint(dpopKey);
     const acrValues = params.acr_values?.split(' ').filter(Boolean);
     const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
-    const url = await this.authorizationUrl(configuration, params);
-    return { url, state, transaction: { codeVerifier, nonce, returnTo, acrValues, maxAge } };
+    const url = await this.authorizationUrl(configuration, params, dpopKey);
+    return { url, state, transaction: { codeVerifier, nonce, returnTo, acrValues, maxAge, dpopKey } };
   }
 
-  private async authorizationUrl(configuration: oidc.Configuration, params: Record<string, string>): Promise<URL> {
+  private async authorizationUrl(
+    configuration: oidc.Configuration,
+    params: Record<string, string>,
+    dpopKey: DpopPrivateJwk | undefined,
+  ): Promise<URL> {
     const { config } = this;
     const par = config.par === 'on' || (config.par === 'auto' && configuration.serverMetadata().pushed_authorization_request_endpoint !== undefined);
     try {
@@ -75,7 +84,8 @@ export class CodeFlow {
         if (config.requestObject === 'encrypted') request = await this.encrypter.encrypt(request, configuration);
         query = { client_id: config.clientId, request };
       }
-      return par ? await oidc.buildAuthorizationUrlWithPAR(configuration, query) : oidc.buildAuthorizationUrl(configuration, query);
+      if (!par) return oidc.buildAuthorizationUrl(configuration, query);
+      return await oidc.buildAuthorizationUrlWithPAR(configuration, query, await this.dpop.opOptions(configuration, dpopKey));
     } catch (err) {
       throw toBffError(err, 'pushed_authorization_request');
     }
@@ -92,14 +102,21 @@ export class CodeFlow {
     tx: LoginTransaction,
   ): Promise<CompletedLogin> {
     let response: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+    const dpopOptions = await this.dpop.opOptions(configuration, tx.dpopKey);
     try {
-      response = await oidc.authorizationCodeGrant(configuration, callbackUrl, {
-        pkceCodeVerifier: tx.codeVerifier,
-        expectedState: state,
-        expectedNonce: tx.nonce,
-        idTokenExpected: true,
-        ...(tx.maxAge !== undefined ? { maxAge: tx.maxAge } : {}),
-      });
+      response = await oidc.authorizationCodeGrant(
+        configuration,
+        callbackUrl,
+        {
+          pkceCodeVerifier: tx.codeVerifier,
+          expectedState: state,
+          expectedNonce: tx.nonce,
+          idTokenExpected: true,
+          ...(tx.maxAge !== undefined ? { maxAge: tx.maxAge } : {}),
+        },
+        undefined,
+        dpopOptions,
+      );
     } catch (err) {
       throw toBffError(err, isAuthorizationResponseProblem(err) ? 'authorization_response' : 'id_token');
     }
@@ -108,10 +125,12 @@ export class CodeFlow {
       throw new BffError(403, 'id_token_acr_not_satisfied', 'The sign-in did not reach the requested authentication level (acr).');
     }
 
+    const dpopKey = this.dpop.boundKey(response.token_type, tx.dpopKey);
+
     let userinfo: Record<string, unknown> = {};
     if (configuration.serverMetadata().userinfo_endpoint) {
       try {
-        userinfo = await oidc.fetchUserInfo(configuration, response.access_token, idClaims.sub);
+        userinfo = await oidc.fetchUserInfo(configuration, response.access_token, idClaims.sub, dpopKey && dpopOptions);
       } catch (err) {
         throw toBffError(err, 'userinfo');
       }
@@ -132,6 +151,7 @@ export class CodeFlow {
         expiresAt: expiresIn === undefined ? undefined : Math.floor(Date.now() / 1000) + expiresIn,
         refreshToken: response.refresh_token,
         scope: response.scope,
+        ...(dpopKey !== undefined ? { dpopKey } : {}),
       },
     };
   }

@@ -3,6 +3,7 @@
 import type * as oidc from 'openid-client';
 import type { Config } from '../config.js';
 import type { KeySet } from '../keys.js';
+import { DPOP_ALG } from './dpop.js';
 
 export class OpMetadataError extends Error {
   readonly code = 'ERR_BFF_OP_METADATA';
@@ -70,6 +71,12 @@ export function metadataProblems(meta: oidc.ServerMetadata, config: Config, keys
   }
   if (config.par === 'on' && !meta.pushed_authorization_request_endpoint) {
     problems.push('pushed_authorization_request_endpoint is missing (BFF_PAR=on)');
+  }
+  if (config.dpop === 'on') {
+    // Unlike most lists here, silence means no: an OP without DPoP says nothing.
+    const algs = meta.dpop_signing_alg_values_supported;
+    if (!Array.isArray(algs)) problems.push('dpop_signing_alg_values_supported is not advertised: the OP does not say it supports DPoP (BFF_DPOP=on)');
+    else if (!algs.includes(DPOP_ALG)) lacks('dpop_signing_alg_values_supported', DPOP_ALG, 'BFF_DPOP=on');
   }
   if (config.profile === 'fapi2' && meta.authorization_response_iss_parameter_supported !== true) {
     problems.push('authorization_response_iss_parameter_supported is not true (BFF_PROFILE=fapi2 requires RFC 9207)');

@@ -10,7 +10,8 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { ApiRoute } from '../config.js';
 import type { BffContext } from '../context.js';
 import { BffError, badRequest } from '../errors.js';
-import { authenticatedSession } from '../session/session.js';
+import { isNonceChallenge } from '../oidc/dpop.js';
+import { authenticatedSession, type SessionTokens } from '../session/session.js';
 import { notAuthenticated } from './user.js';
 
 // Hop-by-hop headers (RFC 9110 7.6.1) and what must not cross the BFF.
@@ -22,7 +23,8 @@ const NOT_FORWARDED_UP = new Set([
   // Headers some frameworks take a path or a method from: the route decides those.
   ...['x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-http-method', 'x-method-override'],
 ]);
-const NOT_FORWARDED_DOWN = new Set([...HOP_BY_HOP, 'set-cookie']);
+// DPoP-Nonce is the BFF's business: the SPA makes no proofs.
+const NOT_FORWARDED_DOWN = new Set([...HOP_BY_HOP, 'set-cookie', 'dpop-nonce']);
 // Idempotent and bodiless: retried once after a refresh when the upstream says 401.
 // (A streamed body cannot be replayed, so PUT and DELETE pass the 401 on.)
 const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -44,13 +46,12 @@ export function apiProxyRoute(ctx: BffContext): RequestHandler {
     const cancel = new AbortController();
     res.once('close', () => res.writableFinished || cancel.abort());
 
-    let accessToken: string | undefined;
+    let tokens: SessionTokens | undefined;
     if (route.token !== 'none') {
       const session = await authenticatedSession(req, config);
       if (session === undefined && route.token === 'required') throw notAuthenticated();
       if (session !== undefined) {
-        accessToken = await ctx.accessTokens.forRequest(req).then(
-          (tokens) => tokens.accessToken,
+        tokens = await ctx.accessTokens.forRequest(req).catch(
           // On an optional route, a session that just ended (refresh refused) means: go on without a token.
           (err: unknown) => (route.token === 'optional' && (err as BffError).code === 'not_authenticated' ? undefined : Promise.reject(err)),
         );
@@ -63,12 +64,19 @@ export function apiProxyRoute(ctx: BffContext): RequestHandler {
       ctx.metrics.proxyDuration.observe({ route: route.path }, Number(process.hrtime.bigint() - started) / 1e9);
     };
     try {
-      let upstream = await forward(req, url, accessToken, ctx, cancel.signal, RETRYABLE.has(req.method) ? undefined : req);
-      if (upstream.statusCode === 401 && accessToken !== undefined && RETRYABLE.has(req.method)) {
+      const replayable = RETRYABLE.has(req.method);
+      const send = async () => forward(req, url, await credentials(ctx, req.method, url, tokens), ctx, cancel.signal, replayable ? undefined : req);
+      let upstream = await send();
+      if (replayable && tokens?.dpopKey !== undefined && isNonceChallenge(upstream.statusCode, upstream.headers['www-authenticate'])) {
+        // RFC 9449 section 9: the API wants its nonce in the proof; it came with this answer.
+        upstream.resume();
+        upstream = await send();
+      }
+      if (upstream.statusCode === 401 && tokens !== undefined && replayable) {
         // The token may have been revoked or expired early: refresh once and retry.
         upstream.resume();
-        accessToken = (await ctx.accessTokens.forRequest(req, accessToken)).accessToken;
-        upstream = await forward(req, url, accessToken, ctx, cancel.signal, undefined);
+        tokens = await ctx.accessTokens.forRequest(req, tokens.accessToken);
+        upstream = await send();
       }
       observe(upstream.statusCode ?? 502);
       relay(upstream, res, config.api.timeoutMs);
@@ -112,10 +120,20 @@ export function resolveTarget(originalUrl: string, routes: readonly ApiRoute[]):
   return { route, url };
 }
 
+/** The Authorization (and DPoP proof) headers for one upstream call. */
+async function credentials(ctx: BffContext, method: string, url: URL, tokens: SessionTokens | undefined): Promise<http.OutgoingHttpHeaders> {
+  if (tokens === undefined) return {};
+  if (tokens.dpopKey === undefined) return { authorization: `Bearer ${tokens.accessToken}` };
+  return {
+    authorization: `DPoP ${tokens.accessToken}`,
+    dpop: await ctx.dpop.proofForApi(tokens.dpopKey, method, url, tokens.accessToken),
+  };
+}
+
 function forward(
   req: Request,
   url: URL,
-  accessToken: string | undefined,
+  credentials: http.OutgoingHttpHeaders,
   ctx: BffContext,
   signal: AbortSignal,
   body: Request | undefined,
@@ -127,7 +145,7 @@ function forward(
     if (!NOT_FORWARDED_UP.has(name) && !connectionListed.has(name) && value !== undefined) headers[name] = value;
   }
   if (body === undefined) delete headers['content-length'];
-  if (accessToken !== undefined) headers.authorization = `Bearer ${accessToken}`;
+  Object.assign(headers, credentials);
   // The browser's own X-Forwarded-For is kept only when it came through a proxy we trust.
   const forwardedFor = config.trustProxy !== undefined ? req.headers['x-forwarded-for'] : undefined;
   headers['x-forwarded-for'] = [forwardedFor, req.socket.remoteAddress].filter(Boolean).join(', ');
@@ -149,6 +167,7 @@ function forward(
     });
     upstream.once('response', (response) => {
       settle();
+      ctx.dpop.rememberNonce(url, response.headers['dpop-nonce']);
       resolve(response);
     });
     upstream.once('error', (err) => {

@@ -4,6 +4,7 @@
 // (read and deleted at once) by the callback, so a replayed callback finds nothing.
 import { timingSafeEqual } from 'node:crypto';
 import { storeUnavailable } from '../errors.js';
+import type { DpopPrivateJwk } from '../oidc/dpop.js';
 import type { Redis } from './stores.js';
 
 export interface LoginTransaction {
@@ -16,6 +17,8 @@ export interface LoginTransaction {
   acrValues: string[] | undefined;
   /** max_age requested; the id_token's auth_time must honour it. */
   maxAge: number | undefined;
+  /** The DPoP key the authorization code is bound to (dpop_jkt), when DPoP is used. */
+  dpopKey?: DpopPrivateJwk;
 }
 
 export type TakeResult = { status: 'taken'; tx: LoginTransaction } | { status: 'unknown' } | { status: 'wrong_browser' };

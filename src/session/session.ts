@@ -5,6 +5,7 @@ import session from 'express-session';
 import type { RequestHandler, Request } from 'express';
 import type { Config } from '../config.js';
 import { BffError, storeUnavailable } from '../errors.js';
+import type { DpopPrivateJwk } from '../oidc/dpop.js';
 
 /** What /bff/user may show: the verified claims, never a raw token. */
 export interface SessionUser {
@@ -25,6 +26,8 @@ export interface SessionTokens {
   refreshedAt?: number;
   refreshToken: string | undefined;
   scope: string | undefined;
+  /** The session's DPoP key, when the access token is bound to it (tokenType DPoP). */
+  dpopKey?: DpopPrivateJwk;
 }
 
 declare module 'express-session' {

@@ -1,0 +1,195 @@
+// DPoP (RFC 9449) against oidc-provider demanding server nonces, and a real
+// API that verifies each proof (signature by the token's cnf.jkt key, htm,
+// htu, ath, jti replay, its own nonce) as a resource server must.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { calculateJwkThumbprint } from 'jose';
+import { createClient } from 'redis';
+import { bffClient, startOp } from './fixtures/op.js';
+import { API_CLIENT, startApi, type TestApi } from './fixtures/api.js';
+import { startHostileOp, type HostileOp } from './fixtures/hostile-op.js';
+import {
+  BFF_ORIGIN,
+  REDIS_URL,
+  assertNoTokens,
+  baseEnv,
+  getUser,
+  keysFor,
+  login,
+  sessionCookie,
+  sessionIdOf,
+  startBff,
+  type TestBff,
+  type TestKeys,
+} from './helpers/harness.js';
+import type { Env } from '../src/config.js';
+
+describe('DPoP', () => {
+  let op: HostileOp;
+  let api: TestApi;
+  let keys: TestKeys;
+  let bff: TestBff;
+  const redis = createClient({ url: REDIS_URL });
+  const routes = () => JSON.stringify([{ path: '/bff/api/orders', target: `${api.url}/v1`, token: 'required' }]);
+  const startWith = (extra: Env = {}) => startBff(baseEnv(op, 'bff', keys, { BFF_API_ROUTES: routes(), ...extra }));
+
+  before(async () => {
+    keys = await keysFor();
+    op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks), API_CLIENT], keys.privateJwks.keys[1]!, { dpop: 'nonce' });
+    api = await startApi(op.issuer, { requireDpopNonce: true });
+    bff = await startWith(); // BFF_DPOP=auto: the OP advertises ES256 proofs
+    await redis.connect();
+  });
+  after(async () => {
+    await bff.close();
+    await api.close();
+    await op.close();
+    await redis.close();
+  });
+
+  const signIn = async (target = bff) => {
+    const browser = target.browser();
+    const callback = await login(browser);
+    assert.equal(callback.status, 302, callback.text);
+    const sid = sessionIdOf(sessionCookie(callback)!);
+    return { browser, sid, stored: async () => JSON.parse((await redis.get(`${target.config.redisPrefix}sess:${sid}`))!) };
+  };
+
+  it('binds each session\'s tokens to its own key, proven to the OP with the OP\'s nonce', async () => {
+    const tokenRequestsBefore = op.requests.filter((r) => r.path === '/token').length;
+    const alice = await signIn();
+    const bob = await signIn();
+    const { tokens } = await alice.stored();
+    assert.equal(tokens.tokenType, 'dpop');
+    assert.deepEqual(Object.keys(tokens.dpopKey).sort(), ['crv', 'd', 'kty', 'x', 'y']);
+    assert.notEqual((await bob.stored()).tokens.dpopKey.x, tokens.dpopKey.x, 'one key per session');
+    // The OP demanded a nonce: each code exchange was refused once (use_dpop_nonce) and retried.
+    assert.equal(op.requests.filter((r) => r.path === '/token').length - tokenRequestsBefore, 4);
+    // The key is the BFF's secret: /bff/user shows claims only.
+    const user = await getUser(alice.browser).expect(200);
+    assertNoTokens(user.text);
+    assert.ok(!user.text.includes(tokens.dpopKey.d) && !user.text.includes(tokens.dpopKey.x));
+  });
+
+  it('sends a fresh proof with every API call and follows the API\'s nonce', async () => {
+    const { browser, stored } = await signIn();
+    const { tokens } = await stored();
+    const call = () => browser.agent.get('/bff/api/orders/7?page=2').set('X-CSRF', '1');
+
+    let before = api.requests.length;
+    const first = await call().expect(200);
+    assert.equal(first.body.dpop, 'ok');
+    assert.equal(first.headers['dpop-nonce'], undefined, 'the nonce is the BFF\'s business');
+    const seen = api.requests.slice(before);
+    // Unless another test already taught the BFF this API's nonce, the first proof was refused and retried.
+    assert.ok(seen.length === 1 || (seen.length === 2 && seen[0]!.dpop === 'use_dpop_nonce'), JSON.stringify(seen.map((s) => s.dpop)));
+    const proof = seen.at(-1)!.proof!;
+    assert.equal(proof.htm, 'GET');
+    assert.equal(proof.htu, `${api.url}/v1/7`, 'htu has no query');
+    assert.equal(seen.at(-1)!.headers.authorization, `DPoP ${tokens.accessToken}`);
+
+    before = api.requests.length;
+    const second = await call().expect(200);
+    assert.equal(second.body.dpop, 'ok');
+    assert.equal(api.requests.length - before, 1, 'the nonce was remembered');
+    assert.notEqual(api.requests.at(-1)!.proof!.jti, proof.jti);
+
+    // The API rotates its nonce: a bodiless call is retried once with the new one.
+    api.rotateDpopNonce();
+    before = api.requests.length;
+    assert.equal((await call().expect(200)).body.dpop, 'ok');
+    assert.deepEqual(api.requests.slice(before).map((r) => r.dpop), ['use_dpop_nonce', 'ok']);
+
+    // A streamed body cannot be replayed: the SPA gets the 401 and its retry carries the new nonce.
+    api.rotateDpopNonce();
+    const refused = await browser.agent.post('/bff/api/orders/7').set('X-CSRF', '1').send({ a: 1 }).expect(401);
+    assert.match(String(refused.headers['www-authenticate']), /use_dpop_nonce/);
+    const retried = await browser.agent.post('/bff/api/orders/7').set('X-CSRF', '1').send({ a: 1 }).expect(200);
+    assert.equal(retried.body.dpop, 'ok');
+    assert.equal(api.requests.at(-1)!.proof!.htm, 'POST');
+  });
+
+  it('keeps the binding across a refresh', async () => {
+    const { browser, sid, stored } = await signIn();
+    const before = await stored();
+    before.tokens.expiresAt = Math.floor(Date.now() / 1000) + 30; // within the refresh skew
+    await redis.set(`${bff.config.redisPrefix}sess:${sid}`, JSON.stringify(before), { KEEPTTL: true });
+    const res = await browser.agent.get('/bff/api/orders/1').set('X-CSRF', '1').expect(200);
+    assert.equal(res.body.dpop, 'ok');
+    const { tokens } = await stored();
+    assert.notEqual(tokens.accessToken, before.tokens.accessToken);
+    assert.equal(tokens.tokenType, 'dpop');
+    assert.deepEqual(tokens.dpopKey, before.tokens.dpopKey);
+  });
+
+  it('binds the authorization code with dpop_jkt when PAR is off', async () => {
+    const noPar = await startWith({ BFF_PAR: 'off' });
+    try {
+      const browser = noPar.browser();
+      const start = await browser.agent.get('/bff/login').expect(302);
+      const jkt = new URL(start.headers.location!).searchParams.get('dpop_jkt');
+      assert.match(String(jkt), /^[\w-]{43}$/);
+      const back = await browser.op.signIn(start.headers.location!, 'alice');
+      const callback = await browser.agent.get(back.pathname + back.search).expect(302);
+      const sid = sessionIdOf(sessionCookie(callback)!);
+      const { tokens } = JSON.parse((await redis.get(`${noPar.config.redisPrefix}sess:${sid}`))!);
+      assert.equal(await calculateJwkThumbprint({ kty: 'EC', crv: 'P-256', x: tokens.dpopKey.x, y: tokens.dpopKey.y }), jkt);
+      assert.equal((await browser.agent.get('/bff/api/orders/1').set('X-CSRF', '1').expect(200)).body.dpop, 'ok');
+    } finally {
+      await noPar.close();
+    }
+  });
+
+  it('BFF_DPOP=on refuses a login whose access token the OP did not bind', async () => {
+    const strict = await startWith({ BFF_DPOP: 'on' });
+    op.tamper.tokenType = 'Bearer';
+    try {
+      const browser = strict.browser();
+      const callback = await login(browser);
+      assert.equal(callback.status, 502);
+      assert.equal(callback.body.error, 'token_not_dpop_bound');
+      assert.equal(sessionCookie(callback), undefined);
+    } finally {
+      delete op.tamper.tokenType;
+      await strict.close();
+    }
+  });
+
+  it('BFF_DPOP=off: plain bearer tokens', async () => {
+    const bearer = await startWith({ BFF_DPOP: 'off' });
+    try {
+      const { browser, stored } = await signIn(bearer);
+      const { tokens } = await stored();
+      assert.equal(tokens.tokenType, 'bearer');
+      assert.equal(tokens.dpopKey, undefined);
+      const res = await browser.agent.get('/bff/api/orders/1').set('X-CSRF', '1').expect(200);
+      assert.deepEqual([res.body.active, res.body.scheme, res.body.dpop], [true, 'Bearer', undefined]);
+      assert.equal(api.requests.at(-1)!.headers.dpop, undefined);
+    } finally {
+      await bearer.close();
+    }
+  });
+});
+
+describe('DPoP with an OP that does not support it', () => {
+  it('BFF_DPOP=on names the missing metadata; auto falls back to bearer tokens', async () => {
+    const keys = await keysFor();
+    const op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)], dpop: false });
+    const strict = await startBff(baseEnv(op, 'bff', keys, { BFF_DPOP: 'on' }));
+    const auto = await startBff(baseEnv(op, 'bff', keys, { BFF_PAR: 'off' })); // so that dpop_jkt would show in the URL
+    try {
+      await strict.browser().agent.get('/readyz').expect(503);
+      assert.match(strict.logs.text, /dpop_signing_alg_values_supported is not advertised.*BFF_DPOP=on/);
+      const browser = auto.browser();
+      const start = await browser.agent.get('/bff/login').expect(302);
+      assert.equal(new URL(start.headers.location!).searchParams.get('dpop_jkt'), null);
+      const back = await browser.op.signIn(start.headers.location!, 'alice');
+      await browser.agent.get(back.pathname + back.search).expect(302);
+      await getUser(browser).expect(200);
+    } finally {
+      await strict.close();
+      await auto.close();
+      await op.close();
+    }
+  });
+});
