@@ -14,6 +14,8 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
         paths: [
           'req.headers.cookie',
           'req.headers.authorization',
+          'req.headers.dpop',
+          '*.dpopKey',
           'res.headers["set-cookie"]',
           '*.access_token',
           '*.refresh_token',

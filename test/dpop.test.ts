@@ -3,6 +3,7 @@
 // htu, ath, jti replay, its own nonce) as a resource server must.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { calculateJwkThumbprint } from 'jose';
 import { createClient } from 'redis';
 import { bffClient, startOp } from './fixtures/op.js';
@@ -23,6 +24,21 @@ import {
   type TestKeys,
 } from './helpers/harness.js';
 import type { Env } from '../src/config.js';
+import { Dpop } from '../src/oidc/dpop.js';
+
+/** A POST whose body is sent in chunks, without Content-Length: the BFF streams it. */
+function postChunked(url: string, cookie: string, chunks: string[]): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers: { cookie, 'x-csrf': '1', 'content-type': 'application/json' } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
+}
 
 describe('DPoP', () => {
   let op: HostileOp;
@@ -51,20 +67,24 @@ describe('DPoP', () => {
     const browser = target.browser();
     const callback = await login(browser);
     assert.equal(callback.status, 302, callback.text);
-    const sid = sessionIdOf(sessionCookie(callback)!);
-    return { browser, sid, stored: async () => JSON.parse((await redis.get(`${target.config.redisPrefix}sess:${sid}`))!) };
+    const cookie = sessionCookie(callback)!;
+    const sid = sessionIdOf(cookie);
+    return { browser, sid, cookie, stored: async () => JSON.parse((await redis.get(`${target.config.redisPrefix}sess:${sid}`))!) };
   };
 
   it('binds each session\'s tokens to its own key, proven to the OP with the OP\'s nonce', async () => {
     const tokenRequestsBefore = op.requests.filter((r) => r.path === '/token').length;
+    const parRequestsBefore = op.requests.filter((r) => r.path === '/request').length;
     const alice = await signIn();
     const bob = await signIn();
     const { tokens } = await alice.stored();
     assert.equal(tokens.tokenType, 'dpop');
     assert.deepEqual(Object.keys(tokens.dpopKey).sort(), ['crv', 'd', 'kty', 'x', 'y']);
     assert.notEqual((await bob.stored()).tokens.dpopKey.x, tokens.dpopKey.x, 'one key per session');
-    // The OP demanded a nonce: each code exchange was refused once (use_dpop_nonce) and retried.
-    assert.equal(op.requests.filter((r) => r.path === '/token').length - tokenRequestsBefore, 4);
+    // The OP demands a nonce: each new key's first request (the pushed authorization request) was
+    // refused once (use_dpop_nonce) and retried; the code exchange reused the nonce it learned.
+    assert.equal(op.requests.filter((r) => r.path === '/request').length - parRequestsBefore, 4);
+    assert.equal(op.requests.filter((r) => r.path === '/token').length - tokenRequestsBefore, 2);
     // The key is the BFF's secret: /bff/user shows claims only.
     const user = await getUser(alice.browser).expect(200);
     assertNoTokens(user.text);
@@ -72,7 +92,7 @@ describe('DPoP', () => {
   });
 
   it('sends a fresh proof with every API call and follows the API\'s nonce', async () => {
-    const { browser, stored } = await signIn();
+    const { browser, stored, cookie } = await signIn();
     const { tokens } = await stored();
     const call = () => browser.agent.get('/bff/api/orders/7?page=2').set('X-CSRF', '1');
 
@@ -100,13 +120,32 @@ describe('DPoP', () => {
     assert.equal((await call().expect(200)).body.dpop, 'ok');
     assert.deepEqual(api.requests.slice(before).map((r) => r.dpop), ['use_dpop_nonce', 'ok']);
 
-    // A streamed body cannot be replayed: the SPA gets the 401 and its retry carries the new nonce.
+    // A small body is kept, so that it can be sent again with the new nonce.
     api.rotateDpopNonce();
-    const refused = await browser.agent.post('/bff/api/orders/7').set('X-CSRF', '1').send({ a: 1 }).expect(401);
+    before = api.requests.length;
+    const posted = await browser.agent.post('/bff/api/orders/7').set('X-CSRF', '1').send({ a: 1 }).expect(200);
+    assert.equal(posted.body.dpop, 'ok');
+    assert.deepEqual(api.requests.slice(before).map((r) => [r.dpop, r.proof?.htm, r.bodyBytes]), [['use_dpop_nonce', undefined, 7], ['ok', 'POST', 7]]);
+
+    // A streamed body (no Content-Length) cannot be replayed: the SPA gets the 401, its retry carries the nonce.
+    api.rotateDpopNonce();
+    const streamed = () => postChunked(`${bff.url}/bff/api/orders/7`, cookie, ['{"a":', '1}']);
+    const refused = await streamed();
+    assert.equal(refused.status, 401);
     assert.match(String(refused.headers['www-authenticate']), /use_dpop_nonce/);
-    const retried = await browser.agent.post('/bff/api/orders/7').set('X-CSRF', '1').send({ a: 1 }).expect(200);
-    assert.equal(retried.body.dpop, 'ok');
-    assert.equal(api.requests.at(-1)!.proof!.htm, 'POST');
+    const retried = await streamed();
+    assert.equal(retried.status, 200);
+    assert.equal(JSON.parse(retried.body).dpop, 'ok');
+  });
+
+  it('gives up after one nonce retry, without refreshing the token', async () => {
+    const { browser, stored } = await signIn();
+    const { tokens } = await stored();
+    const before = api.requests.length;
+    const res = await browser.agent.get('/bff/api/orders/nonce-loop').set('X-CSRF', '1').expect(401);
+    assert.match(String(res.headers['www-authenticate']), /use_dpop_nonce/);
+    assert.equal(api.requests.length - before, 2);
+    assert.equal((await stored()).tokens.accessToken, tokens.accessToken, 'a nonce problem is not a stale token');
   });
 
   it('keeps the binding across a refresh', async () => {
@@ -155,6 +194,26 @@ describe('DPoP', () => {
     }
   });
 
+  it('BFF_DPOP=on ends a session whose refresh the OP answered with a bearer token', async () => {
+    const strict = await startWith({ BFF_DPOP: 'on' });
+    try {
+      const { browser, sid, stored } = await signIn(strict);
+      const session = await stored();
+      session.tokens.expiresAt = Math.floor(Date.now() / 1000) + 30;
+      await redis.set(`${strict.config.redisPrefix}sess:${sid}`, JSON.stringify(session), { KEEPTTL: true });
+      op.tamper.tokenType = 'Bearer';
+      const revocationsBefore = op.requests.filter((r) => r.path === '/token/revocation').length;
+      const res = await browser.agent.get('/bff/api/orders/1').set('X-CSRF', '1').expect(502);
+      assert.equal(res.body.error, 'token_not_dpop_bound');
+      assert.equal(await redis.get(`${strict.config.redisPrefix}sess:${sid}`), null, 'session ended');
+      assert.equal(op.requests.filter((r) => r.path === '/token/revocation').length - revocationsBefore, 1, 'the new refresh token was revoked');
+      await getUser(browser).expect(401);
+    } finally {
+      delete op.tamper.tokenType;
+      await strict.close();
+    }
+  });
+
   it('BFF_DPOP=off: plain bearer tokens', async () => {
     const bearer = await startWith({ BFF_DPOP: 'off' });
     try {
@@ -162,12 +221,23 @@ describe('DPoP', () => {
       const { tokens } = await stored();
       assert.equal(tokens.tokenType, 'bearer');
       assert.equal(tokens.dpopKey, undefined);
-      const res = await browser.agent.get('/bff/api/orders/1').set('X-CSRF', '1').expect(200);
+      const res = await browser.agent.get('/bff/api/orders/1').set('X-CSRF', '1').set('DPoP', 'from-the-browser').expect(200);
       assert.deepEqual([res.body.active, res.body.scheme, res.body.dpop], [true, 'Bearer', undefined]);
-      assert.equal(api.requests.at(-1)!.headers.dpop, undefined);
+      assert.equal(api.requests.at(-1)!.headers.dpop, undefined, 'the browser\'s DPoP header is not passed on');
     } finally {
       await bearer.close();
     }
+  });
+});
+
+describe('DPoP token types', () => {
+  const key = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' } as const;
+  it('auto keeps the key only for a DPoP token; on refuses a bearer token', () => {
+    assert.equal(new Dpop('auto').boundKey('dpop', key), key);
+    assert.equal(new Dpop('auto').boundKey('bearer', key), undefined);
+    assert.equal(new Dpop('on').boundKey('dpop', key), key);
+    assert.throws(() => new Dpop('on').boundKey('bearer', key), { code: 'token_not_dpop_bound', status: 502 });
+    assert.equal(new Dpop('off').boundKey('bearer', undefined), undefined);
   });
 });
 

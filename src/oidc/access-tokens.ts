@@ -10,11 +10,11 @@ import type session from 'express-session';
 import * as oidc from 'openid-client';
 import type { Config } from '../config.js';
 import { BffError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { describe, type Logger } from '../logger.js';
 import type { BffMetrics } from '../metrics.js';
 import { nowSeconds, type SessionTokens } from '../session/session.js';
 import { endStoredSession, loadStoredSession, type Stores } from '../session/stores.js';
-import type { Dpop } from './dpop.js';
+import type { Dpop, DpopPrivateJwk } from './dpop.js';
 import { toBffError } from './errors.js';
 import type { OpenIdProvider } from './provider.js';
 
@@ -92,12 +92,10 @@ export class AccessTokens {
       throw sessionEnded();
     }
     let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>;
-    let dpopKey = stored.tokens.dpopKey;
     try {
       const configuration = await this.provider.configuration();
       // A DPoP-bound session stays bound: the new token is bound to the same key.
-      response = await oidc.refreshTokenGrant(configuration, refreshToken, undefined, await this.dpop.opOptions(configuration, dpopKey));
-      dpopKey = this.dpop.boundKey(response.token_type, dpopKey);
+      response = await oidc.refreshTokenGrant(configuration, refreshToken, undefined, await this.dpop.opOptions(configuration, stored.tokens.dpopKey));
     } catch (err) {
       const error = toBffError(err, 'id_token');
       this.metrics.refreshes.inc({ outcome: error.code === 'invalid_grant' ? 'rejected' : 'failed' });
@@ -108,6 +106,18 @@ export class AccessTokens {
         throw sessionEnded();
       }
       throw error;
+    }
+    let dpopKey: DpopPrivateJwk | undefined;
+    try {
+      dpopKey = this.dpop.boundKey(response.token_type, stored.tokens.dpopKey);
+    } catch (err) {
+      // BFF_DPOP=on and the OP answered with a bearer token: the session cannot go on, and
+      // the (possibly rotated) refresh token it just got is revoked rather than left usable.
+      this.metrics.refreshes.inc({ outcome: 'failed' });
+      this.logger.warn({ event: 'refresh_not_dpop_bound' }, 'the OP issued a bearer token on refresh; session ended');
+      await this.end(sessionId, stored);
+      if (response.refresh_token) await this.revoke(response.refresh_token);
+      throw err;
     }
     this.metrics.refreshes.inc({ outcome: 'refreshed' });
     const expiresIn = response.expiresIn();
@@ -124,6 +134,18 @@ export class AccessTokens {
     if (!(await this.stores.updateSession(sessionId, (latest) => ({ ...latest, tokens })))) throw sessionEnded();
     this.logger.info({ event: 'refresh' }, 'access token refreshed');
     return tokens;
+  }
+
+  /** Best effort: revokes a refresh token at the OP, if it has a revocation endpoint; never throws. */
+  async revoke(refreshToken: string): Promise<void> {
+    try {
+      const configuration = await this.provider.configuration();
+      if (configuration.serverMetadata().revocation_endpoint === undefined) return;
+      await oidc.tokenRevocation(configuration, refreshToken, { token_type_hint: 'refresh_token' });
+      this.logger.info({ event: 'revocation' }, 'refresh token revoked');
+    } catch (err) {
+      this.logger.warn({ event: 'revocation', error: describe(err) }, 'refresh token revocation failed');
+    }
   }
 
   private async load(sessionId: string): Promise<session.SessionData & Required<Pick<session.SessionData, 'tokens'>>> {

@@ -22,8 +22,8 @@ export interface DpopPrivateJwk {
   d: string;
 }
 
-// Each cached key pair costs ~1 KB; a process serving more active sessions re-imports, which is cheap.
-const MAX_CACHED_KEY_PAIRS = 10_000;
+// Each cached key costs ~1 KB; a process serving more active sessions re-imports, which is cheap.
+const MAX_CACHED_KEYS = 10_000;
 const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 
 export async function generateDpopKey(): Promise<DpopPrivateJwk> {
@@ -53,6 +53,8 @@ export function isNonceChallenge(status: number | undefined, wwwAuthenticate: st
 
 export class Dpop {
   private readonly keyPairs = new Map<string, Promise<CryptoKeyPair>>();
+  /** One openid-client handle per key: it remembers the OP's nonce from PAR to code exchange to refresh. */
+  private readonly handles = new Map<string, oidc.DPoPHandle>();
   /** Latest DPoP-Nonce per API origin (RFC 9449 section 9); the origins are those of BFF_API_ROUTES. */
   private readonly nonces = new Map<string, string>();
 
@@ -67,7 +69,14 @@ export class Dpop {
 
   /** openid-client's DPoP option for requests to the OP signed with `key` (none without a key). */
   async opOptions(configuration: oidc.Configuration, key: DpopPrivateJwk | undefined): Promise<oidc.DPoPOptions | undefined> {
-    return key === undefined ? undefined : { DPoP: oidc.getDPoPHandle(configuration, await this.keyPair(key)) };
+    if (key === undefined) return undefined;
+    const id = keyId(key);
+    let handle = this.handles.get(id);
+    if (handle === undefined) {
+      handle = oidc.getDPoPHandle(configuration, await this.keyPair(key));
+      remember(this.handles, id, handle);
+    }
+    return { DPoP: handle };
   }
 
   /**
@@ -108,16 +117,23 @@ export class Dpop {
   }
 
   private keyPair(key: DpopPrivateJwk): Promise<CryptoKeyPair> {
-    const id = `${key.x}.${key.y}`;
+    const id = keyId(key);
     let pair = this.keyPairs.get(id);
     if (pair === undefined) {
-      if (this.keyPairs.size >= MAX_CACHED_KEY_PAIRS) this.keyPairs.delete(this.keyPairs.keys().next().value!);
       pair = importKeyPair(key);
       pair.catch(() => this.keyPairs.delete(id));
-      this.keyPairs.set(id, pair);
+      remember(this.keyPairs, id, pair);
     }
     return pair;
   }
+}
+
+const keyId = (key: DpopPrivateJwk) => `${key.x}.${key.y}`;
+
+/** A bounded cache: the oldest entry goes first. */
+function remember<T>(cache: Map<string, T>, id: string, value: T): void {
+  if (cache.size >= MAX_CACHED_KEYS) cache.delete(cache.keys().next().value!);
+  cache.set(id, value);
 }
 
 async function importKeyPair(key: DpopPrivateJwk): Promise<CryptoKeyPair> {

@@ -29,6 +29,9 @@ const NOT_FORWARDED_DOWN = new Set([...HOP_BY_HOP, 'set-cookie', 'dpop-nonce']);
 // (A streamed body cannot be replayed, so PUT and DELETE pass the 401 on.)
 const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** Bodies up to this size (with a Content-Length) are buffered under DPoP, to answer a nonce challenge. */
+const NONCE_REPLAY_MAX_BODY_BYTES = 64 * 1024;
+
 const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256 }) };
 
 export function apiProxyRoute(ctx: BffContext): RequestHandler {
@@ -63,14 +66,25 @@ export function apiProxyRoute(ctx: BffContext): RequestHandler {
       ctx.metrics.proxyRequests.inc({ route: route.path, status: String(status) });
       ctx.metrics.proxyDuration.observe({ route: route.path }, Number(process.hrtime.bigint() - started) / 1e9);
     };
+    const pass = (upstream: http.IncomingMessage) => {
+      observe(upstream.statusCode ?? 502);
+      relay(upstream, res, config.api.timeoutMs);
+    };
     try {
       const replayable = RETRYABLE.has(req.method);
-      const send = async () => forward(req, url, await credentials(ctx, req.method, url, tokens), ctx, cancel.signal, replayable ? undefined : req);
+      let body: Request | Buffer | undefined = replayable ? undefined : req;
+      // A small body is read first under DPoP, so that it can be sent again with the API's nonce.
+      if (body !== undefined && tokens?.dpopKey !== undefined && declared > 0 && declared <= NONCE_REPLAY_MAX_BODY_BYTES) body = await readBody(req);
+      const send = async () => forward(req, url, await credentials(ctx, req.method, url, tokens), ctx, cancel.signal, body);
       let upstream = await send();
-      if (replayable && tokens?.dpopKey !== undefined && isNonceChallenge(upstream.statusCode, upstream.headers['www-authenticate'])) {
-        // RFC 9449 section 9: the API wants its nonce in the proof; it came with this answer.
-        upstream.resume();
-        upstream = await send();
+      if (tokens?.dpopKey !== undefined && isNonceChallenge(upstream.statusCode, upstream.headers['www-authenticate'])) {
+        if (replayable || Buffer.isBuffer(body)) {
+          // RFC 9449 section 9: the API wants its nonce in the proof; it came with this answer.
+          upstream.resume();
+          upstream = await send();
+        }
+        // Still (or unreplayable): a nonce problem, not a stale token; refreshing would not help.
+        if (isNonceChallenge(upstream.statusCode, upstream.headers['www-authenticate'])) return pass(upstream);
       }
       if (upstream.statusCode === 401 && tokens !== undefined && replayable) {
         // The token may have been revoked or expired early: refresh once and retry.
@@ -78,8 +92,7 @@ export function apiProxyRoute(ctx: BffContext): RequestHandler {
         tokens = await ctx.accessTokens.forRequest(req, tokens.accessToken);
         upstream = await send();
       }
-      observe(upstream.statusCode ?? 502);
-      relay(upstream, res, config.api.timeoutMs);
+      pass(upstream);
     } catch (err) {
       observe((err as BffError).status ?? 502);
       throw err;
@@ -136,7 +149,7 @@ function forward(
   credentials: http.OutgoingHttpHeaders,
   ctx: BffContext,
   signal: AbortSignal,
-  body: Request | undefined,
+  body: Request | Buffer | undefined,
 ): Promise<http.IncomingMessage> {
   const { config } = ctx;
   const headers: http.OutgoingHttpHeaders = {};
@@ -145,6 +158,7 @@ function forward(
     if (!NOT_FORWARDED_UP.has(name) && !connectionListed.has(name) && value !== undefined) headers[name] = value;
   }
   if (body === undefined) delete headers['content-length'];
+  else if (Buffer.isBuffer(body)) headers['content-length'] = String(body.length);
   Object.assign(headers, credentials);
   // The browser's own X-Forwarded-For is kept only when it came through a proxy we trust.
   const forwardedFor = config.trustProxy !== undefined ? req.headers['x-forwarded-for'] : undefined;
@@ -174,8 +188,8 @@ function forward(
       settle();
       reject(upstreamFailure(err));
     });
-    if (body === undefined) {
-      upstream.end();
+    if (body === undefined || Buffer.isBuffer(body)) {
+      upstream.end(body);
       return;
     }
     // Stream the body up, counting: a chunked body may still exceed the limit. pipeline() tears
@@ -191,6 +205,13 @@ function forward(
       if (err) upstream.destroy(err instanceof UpstreamError ? err : undefined);
     });
   });
+}
+
+/** The whole body of a request whose Content-Length was checked to be small. */
+async function readBody(req: Request): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 class UpstreamError extends Error {

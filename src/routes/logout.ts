@@ -5,7 +5,6 @@ import type { RequestHandler } from 'express';
 import * as oidc from 'openid-client';
 import type { BffContext } from '../context.js';
 import { badRequest } from '../errors.js';
-import { describe } from '../logger.js';
 import { authenticatedSession, destroySession, isHttps } from '../session/session.js';
 
 export function logoutRoute(ctx: BffContext): RequestHandler {
@@ -22,24 +21,12 @@ export function logoutRoute(ctx: BffContext): RequestHandler {
       await destroySession(req);
       await ctx.stores.sessionIndex.remove(user, sessionId).catch(() => {}); // stale index entries are harmless
       req.log.info({ event: 'logout' }, 'session ended');
-      if (tokens.refreshToken) await revoke(ctx, tokens.refreshToken);
+      if (tokens.refreshToken) await ctx.accessTokens.revoke(tokens.refreshToken);
     }
     res.clearCookie(ctx.cookies.session, { path: '/', httpOnly: true, secure: isHttps(config), sameSite: config.cookieSameSite });
     res.set('Cache-Control', 'no-store');
     res.redirect(302, await endSessionUrl(ctx));
   };
-}
-
-/** Best effort: the session is gone already, whatever the OP answers (or if it does not). */
-async function revoke({ provider, logger }: BffContext, refreshToken: string): Promise<void> {
-  try {
-    const configuration = await provider.configuration();
-    if (configuration.serverMetadata().revocation_endpoint === undefined) return;
-    await oidc.tokenRevocation(configuration, refreshToken, { token_type_hint: 'refresh_token' });
-    logger.info({ event: 'revocation' }, 'refresh token revoked');
-  } catch (err) {
-    logger.warn({ event: 'revocation', error: describe(err) }, 'refresh token revocation failed');
-  }
 }
 
 async function endSessionUrl({ provider, config, logger }: BffContext): Promise<string> {
