@@ -27,6 +27,7 @@ import { loginRoute } from './routes/login.js';
 import { logoutRoute } from './routes/logout.js';
 import { userRoute } from './routes/user.js';
 import { cookieNames, createSessionMiddleware } from './session/session.js';
+import { ApiSessions } from './session/api-session.js';
 import { createStores, type Stores } from './session/stores.js';
 
 export { loadConfig, ConfigError, type Config } from './config.js';
@@ -70,6 +71,7 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
     dpop,
     logoutTokens: new LogoutTokenVerifier(config, provider, keys, stores.replay),
     stores,
+    apiSessions: new ApiSessions(config, stores, cookieNames(config).session),
     cookies: cookieNames(config),
     metrics,
   };
@@ -98,6 +100,8 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
   app.get('/.well-known/jwks.json', jwksRoute(ctx));
   if (config.metrics.token !== undefined) app.get('/metrics', metricsRoute(metrics, config.metrics.token));
 
+  // API calls read their session themselves (session/api-session.ts): the hot path needs no express-session.
+  app.use('/bff/api', requireCsrfHeader, apiProxyRoute(ctx));
   const bff = express.Router();
   bff.use(createSessionMiddleware(config, stores.sessions));
   bff.get('/login', loginRoute(ctx));
@@ -109,7 +113,6 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
     express.urlencoded({ extended: false, limit: config.jose.maxTokenBytes + 1024, parameterLimit: 10 }),
     backchannelLogoutRoute(ctx),
   );
-  bff.use('/api', requireCsrfHeader, apiProxyRoute(ctx));
   bff.use((_req, _res, next) => next(new BffError(404, 'not_found', 'There is no such BFF endpoint.')));
   app.use('/bff', bff);
 

@@ -8,6 +8,7 @@ import type { CodeFlow } from './oidc/code-flow.js';
 import type { Dpop } from './oidc/dpop.js';
 import type { LogoutTokenVerifier } from './oidc/logout-token.js';
 import type { OpenIdProvider } from './oidc/provider.js';
+import type { ApiSessions } from './session/api-session.js';
 import type { Stores } from './session/stores.js';
 
 export interface BffContext {
@@ -20,6 +21,7 @@ export interface BffContext {
   dpop: Dpop;
   logoutTokens: LogoutTokenVerifier;
   stores: Stores;
+  apiSessions: ApiSessions;
   cookies: { session: string; login: string };
   metrics: BffMetrics;
 }

@@ -6,6 +6,8 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createClient } from 'redis';
+import request from 'supertest';
+import { unsign } from 'cookie-signature';
 import { bffClient } from './fixtures/op.js';
 import { API_CLIENT, startApi, type TestApi } from './fixtures/api.js';
 import { startHostileOp, type HostileOp } from './fixtures/hostile-op.js';
@@ -27,6 +29,7 @@ import {
   type TestKeys,
 } from './helpers/harness.js';
 import { OpBrowser } from './fixtures/op-browser.js';
+import type { Env } from '../src/config.js';
 
 /** A request with the path exactly as given: no client-side normalisation of "..". */
 function rawGet(base: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
@@ -47,6 +50,7 @@ describe('API proxy', () => {
   let api: TestApi;
   let keys: TestKeys;
   let bff: TestBff;
+  let bffEnv: Env;
   const redis = createClient({ url: REDIS_URL });
 
   before(async () => {
@@ -60,7 +64,8 @@ describe('API proxy', () => {
       { path: '/bff/api/status', target: `${api.url}/status`, token: 'none' },
       { path: '/bff/api/down', target: `http://127.0.0.1:${await freePort()}/x`, token: 'required' },
     ];
-    bff = await startBff(baseEnv(op, 'bff', keys, { BFF_API_ROUTES: JSON.stringify(routes), BFF_API_TIMEOUT: '500', BFF_API_MAX_BODY: '1000' }));
+    bffEnv = baseEnv(op, 'bff', keys, { BFF_API_ROUTES: JSON.stringify(routes), BFF_API_TIMEOUT: '500', BFF_API_MAX_BODY: '1000' });
+    bff = await startBff(bffEnv);
     await redis.connect();
   });
   after(async () => {
@@ -73,7 +78,8 @@ describe('API proxy', () => {
   const signedIn = async () => {
     const browser = bff.browser();
     const callback = await login(browser);
-    return { browser, sid: sessionIdOf(sessionCookie(callback)!) };
+    const cookie = sessionCookie(callback)!;
+    return { browser, cookie, sid: sessionIdOf(cookie) };
   };
   const tokensOf = async (sid: string) => JSON.parse((await redis.get(`${bff.config.redisPrefix}sess:${sid}`))!).tokens;
 
@@ -110,6 +116,50 @@ describe('API proxy', () => {
     assert.equal(res.headers['x-upstream'], 'yes');
     assertNoTokens(JSON.stringify(res.headers) + res.text);
     assert.ok(!res.text.includes((await tokensOf(sid)).accessToken));
+  });
+
+  it('restarts the idle timeout on every API call and sends the cookie back with its new expiry', async () => {
+    const { cookie, sid } = await signedIn();
+    const key = `${bff.config.redisPrefix}sess:${sid}`;
+    await redis.pExpire(key, 30_000); // as if most of the idle time had passed
+    const res = await request(bff.url).get('/bff/api/orders/1').set('Cookie', cookie).set('X-CSRF', '1').expect(200);
+    const idleMs = bff.config.sessionIdleSeconds * 1000;
+    assert.ok((await redis.pTTL(key)) > idleMs - 5_000, 'the store\'s idle timer restarted');
+    const renewed = setCookies(res).find((c) => c.startsWith('bff-session='))!;
+    assert.equal(renewed.split(';')[0], cookie, 'same signed id');
+    assert.match(renewed, /; HttpOnly/);
+    assert.match(renewed, /; SameSite=Strict/);
+    const expires = Date.parse(/Expires=([^;]+)/.exec(renewed)![1]!);
+    assert.ok(Math.abs(expires - (Date.now() + idleMs)) < 5_000, 'the cookie\'s expiry slid too');
+  });
+
+  it('refuses a forged session cookie, and ends a session past its absolute lifetime', async () => {
+    const { cookie, sid } = await signedIn();
+    const before = api.requests.length;
+    const forged = `${cookie.slice(0, -3)}${cookie.endsWith('AAA') ? 'BBB' : 'AAA'}`;
+    const refused = await request(bff.url).get('/bff/api/orders/1').set('Cookie', forged).set('X-CSRF', '1').expect(401);
+    assert.equal(refused.body.error, 'not_authenticated');
+    assert.equal(setCookies(refused).length, 0);
+    assert.equal(api.requests.length, before, 'the upstream was not called');
+
+    const key = `${bff.config.redisPrefix}sess:${sid}`;
+    const stored = JSON.parse((await redis.get(key))!);
+    await redis.set(key, JSON.stringify({ ...stored, createdAt: stored.createdAt - bff.config.sessionAbsoluteSeconds - 1 }), { KEEPTTL: true });
+    await request(bff.url).get('/bff/api/orders/1').set('Cookie', cookie).set('X-CSRF', '1').expect(401);
+    assert.equal(await redis.exists(key), 0, 'ended in the store');
+  });
+
+  it('takes a cookie signed with an older secret and re-signs it with the current one', async () => {
+    const { cookie } = await signedIn();
+    const current = 'rotated-session-secret-0123456789abcdef';
+    const rotated = await startBff({ ...bffEnv, BFF_SESSION_SECRET: `${current},${bffEnv.BFF_SESSION_SECRET}` });
+    try {
+      const res = await request(rotated.url).get('/bff/api/orders/1').set('Cookie', cookie).set('X-CSRF', '1').expect(200);
+      const renewed = decodeURIComponent(setCookies(res).find((c) => c.startsWith('bff-session='))!.split(';')[0]!.slice('bff-session='.length));
+      assert.equal(unsign(renewed.slice(2), current), sessionIdOf(cookie));
+    } finally {
+      await rotated.close();
+    }
   });
 
   it('routes to the longest matching path', async () => {

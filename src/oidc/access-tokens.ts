@@ -5,7 +5,6 @@
 // tokens are therefore never used twice (which OPs punish by revoking the
 // whole grant, the oauth2-proxy logout bug).
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Request } from 'express';
 import type session from 'express-session';
 import * as oidc from 'openid-client';
 import type { Config } from '../config.js';
@@ -37,23 +36,20 @@ export class AccessTokens {
   ) {}
 
   /**
-   * The request's session tokens, refreshed first when they expire soon, or
-   * when `rejectedAccessToken` (which an API refused) is still the current one.
+   * Session `sessionId`'s tokens (`current`, as just loaded), refreshed first when they
+   * expire soon, or when `rejectedAccessToken` (which an API refused) is still the current one.
    */
-  async forRequest(req: Request, rejectedAccessToken?: string): Promise<SessionTokens> {
-    const current = req.session.tokens;
-    if (current === undefined) throw sessionEnded();
+  async forSession(sessionId: string, current: SessionTokens, rejectedAccessToken?: string): Promise<SessionTokens> {
     if (rejectedAccessToken !== undefined) {
       const fresh =
         current.accessToken === rejectedAccessToken &&
         current.refreshedAt !== undefined &&
         nowSeconds() - current.refreshedAt < REJECTED_REFRESH_COOLDOWN_SECONDS;
-      return fresh ? current : this.refresh(req.sessionID, rejectedAccessToken);
+      return fresh ? current : this.refresh(sessionId, rejectedAccessToken);
     }
     if (!expiresSoon(current)) return current;
-    // Not written into req.session: its end-of-request save could put these tokens back
-    // after a later refresh (or a logout) elsewhere. The store is the only copy that counts.
-    return this.refresh(req.sessionID, current.accessToken);
+    // The store is the only copy that counts: the refresh writes there, under a lock.
+    return this.refresh(sessionId, current.accessToken);
   }
 
   /**

@@ -11,7 +11,8 @@ import type { ApiRoute } from '../config.js';
 import type { BffContext } from '../context.js';
 import { BffError, badRequest } from '../errors.js';
 import { isNonceChallenge } from '../oidc/dpop.js';
-import { authenticatedSession, type SessionTokens } from '../session/session.js';
+import type { ApiSession } from '../session/api-session.js';
+import type { SessionTokens } from '../session/session.js';
 import { notAuthenticated } from './user.js';
 
 // Hop-by-hop headers (RFC 9110 7.6.1) and what must not cross the BFF.
@@ -46,15 +47,20 @@ export function apiProxyRoute(ctx: BffContext): RequestHandler {
       throw new BffError(413, 'request_too_large', `The request body is larger than ${config.api.maxBodyBytes} bytes.`);
     }
     // A browser that goes away cancels the upstream call too: no socket is left waiting.
-    const cancel = new AbortController();
-    res.once('close', () => res.writableFinished || cancel.abort());
+    const call: UpstreamCall = { browserGone: false };
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      call.browserGone = true;
+      call.request?.destroy();
+    });
 
     let tokens: SessionTokens | undefined;
+    let session: ApiSession | undefined;
     if (route.token !== 'none') {
-      const session = await authenticatedSession(req, config);
+      session = await ctx.apiSessions.load(req, res);
       if (session === undefined && route.token === 'required') throw notAuthenticated();
       if (session !== undefined) {
-        tokens = await ctx.accessTokens.forRequest(req).catch(
+        tokens = await ctx.accessTokens.forSession(session.id, session.data.tokens).catch(
           // On an optional route, a session that just ended (refresh refused) means: go on without a token.
           (err: unknown) => (route.token === 'optional' && (err as BffError).code === 'not_authenticated' ? undefined : Promise.reject(err)),
         );
@@ -75,7 +81,7 @@ export function apiProxyRoute(ctx: BffContext): RequestHandler {
       let body: Request | Buffer | undefined = replayable ? undefined : req;
       // A small body is read first under DPoP, so that it can be sent again with the API's nonce.
       if (body !== undefined && tokens?.dpopKey !== undefined && declared > 0 && declared <= NONCE_REPLAY_MAX_BODY_BYTES) body = await readBody(req);
-      const send = async () => forward(req, url, await credentials(ctx, req.method, url, tokens), ctx, cancel.signal, body);
+      const send = async () => forward(req, url, await credentials(ctx, req.method, url, tokens), ctx, call, body);
       let upstream = await send();
       if (tokens?.dpopKey !== undefined && isNonceChallenge(upstream.statusCode, upstream.headers['www-authenticate'])) {
         if (replayable || Buffer.isBuffer(body)) {
@@ -86,10 +92,10 @@ export function apiProxyRoute(ctx: BffContext): RequestHandler {
         // Still (or unreplayable): a nonce problem, not a stale token; refreshing would not help.
         if (isNonceChallenge(upstream.statusCode, upstream.headers['www-authenticate'])) return pass(upstream);
       }
-      if (upstream.statusCode === 401 && tokens !== undefined && replayable) {
+      if (upstream.statusCode === 401 && session !== undefined && tokens !== undefined && replayable) {
         // The token may have been revoked or expired early: refresh once and retry.
         upstream.resume();
-        tokens = await ctx.accessTokens.forRequest(req, tokens.accessToken);
+        tokens = await ctx.accessTokens.forSession(session.id, tokens, tokens.accessToken);
         upstream = await send();
       }
       pass(upstream);
@@ -143,12 +149,18 @@ async function credentials(ctx: BffContext, method: string, url: URL, tokens: Se
   };
 }
 
+/** The upstream request in flight, so that a browser that goes away can cancel it. */
+interface UpstreamCall {
+  request?: http.ClientRequest;
+  browserGone: boolean;
+}
+
 function forward(
   req: Request,
   url: URL,
   credentials: http.OutgoingHttpHeaders,
   ctx: BffContext,
-  signal: AbortSignal,
+  call: UpstreamCall,
   body: Request | Buffer | undefined,
 ): Promise<http.IncomingMessage> {
   const { config } = ctx;
@@ -168,7 +180,9 @@ function forward(
 
   return new Promise((resolve, reject) => {
     const client = url.protocol === 'https:' ? https : http;
-    const upstream = client.request(url, { method: req.method, headers, signal, agent: url.protocol === 'https:' ? agents.https : agents.http });
+    const upstream = client.request(url, { method: req.method, headers, agent: url.protocol === 'https:' ? agents.https : agents.http });
+    call.request = upstream;
+    if (call.browserGone) upstream.destroy();
     const connectTimer = setTimeout(() => upstream.destroy(new UpstreamError('connect')), config.api.connectTimeoutMs);
     const responseTimer = setTimeout(() => upstream.destroy(new UpstreamError('timeout')), config.api.timeoutMs);
     const settle = () => {
@@ -237,6 +251,8 @@ function relay(upstream: http.IncomingMessage, res: Response, idleTimeoutMs: num
   res.setHeader('Cache-Control', 'no-store');
   // An upstream that stalls mid-body must not hold both sockets for ever.
   upstream.setTimeout(idleTimeoutMs, () => upstream.destroy(new UpstreamError('timeout')));
-  // pipeline() ends or destroys both sides together, also when the browser goes away.
-  pipeline(upstream, res, () => {});
+  // Either side failing ends the other. (pipe() rather than pipeline(), which builds an AbortError per call.)
+  upstream.once('error', () => res.destroy());
+  res.once('close', () => upstream.complete || upstream.destroy());
+  upstream.pipe(res);
 }

@@ -41,9 +41,10 @@ declare module 'express-session' {
   }
 }
 
-export type AuthenticatedSession = session.Session &
-  Partial<session.SessionData> &
-  Pick<session.SessionData, 'user' | 'tokens' | 'logoutId' | 'createdAt'>;
+/** Stored session data of a completed login. */
+export type SignedInData = Partial<session.SessionData> & Pick<session.SessionData, 'user' | 'tokens' | 'logoutId' | 'createdAt'>;
+
+export type AuthenticatedSession = session.Session & SignedInData;
 
 export function cookieNames(config: Config): { session: string; login: string } {
   // The __Host- prefix pins a cookie to this exact origin, over https, Path=/.
@@ -95,16 +96,24 @@ export function holdIdleTimeout(req: Request, remainingMs: number | undefined): 
   if (remainingMs !== undefined) req.session.cookie.expires = new Date(Date.now() + remainingMs);
 }
 
+/** Whether stored session data is a completed login's. */
+export function isSignedIn(s: Partial<session.SessionData> | null | undefined): s is SignedInData {
+  return s?.user !== undefined && s.tokens !== undefined && s.logoutId !== undefined && s.createdAt !== undefined;
+}
+
+/** Past its absolute lifetime: ended whatever its idle timer says. */
+export function pastAbsoluteLifetime(s: SignedInData, config: Config): boolean {
+  return nowSeconds() >= s.createdAt + config.sessionAbsoluteSeconds;
+}
+
 /**
  * The session of a signed-in user, or undefined. A session past its absolute
  * lifetime is destroyed here, whatever its idle timer says.
  */
 export async function authenticatedSession(req: Request, config: Config): Promise<AuthenticatedSession | undefined> {
-  const s = req.session as Partial<session.SessionData> & session.Session | undefined;
-  if (s?.user === undefined || s.tokens === undefined || s.logoutId === undefined || s.createdAt === undefined) {
-    return undefined;
-  }
-  if (nowSeconds() >= s.createdAt + config.sessionAbsoluteSeconds) {
+  const s = req.session as (Partial<session.SessionData> & session.Session) | undefined;
+  if (!isSignedIn(s)) return undefined;
+  if (pastAbsoluteLifetime(s, config)) {
     await destroySession(req);
     return undefined;
   }

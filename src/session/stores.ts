@@ -47,6 +47,11 @@ export interface Stores {
    * exists: a refresh must neither shorten a session nor revive an ended one.
    */
   updateSession(sessionId: string, change: (stored: session.SessionData) => session.SessionData): Promise<boolean>;
+  /**
+   * Reads a session and restarts its idle timeout in one step (Redis GETEX):
+   * what express-session's rolling touch does, for the API proxy's hot path.
+   */
+  loadSessionSliding(sessionId: string, idleSeconds: number): Promise<session.SessionData | undefined>;
   /** Milliseconds until an idle session expires in the store; undefined when the store cannot tell. */
   sessionTtlMs(sessionId: string): Promise<number | undefined>;
   /** Resolves when the store answers; rejects otherwise. */
@@ -78,6 +83,7 @@ export function createStores(config: Config, logger: Logger): Stores {
 /** The few Redis commands the BFF uses, common to a client, a cluster and a sentinel connection. */
 export interface Redis {
   get(key: string): Promise<string | null>;
+  getEx(key: string, options: { type: 'EX'; value: number }): Promise<string | null>;
   set(key: string, value: string, options: { EX?: number; PX?: number; NX?: true; XX?: true; KEEPTTL?: true }): Promise<string | null>;
   pTTL(key: string): Promise<number>;
   getDel(key: string): Promise<string | null>;
@@ -188,6 +194,10 @@ function createRedisStores(config: Config, logger: Logger): Stores {
       // connect-redis would derive the TTL from the stored cookie's (stale) expiry: keep the key's own TTL instead.
       return (await guarded(client.set(key, JSON.stringify(change(JSON.parse(value))), { XX: true, KEEPTTL: true }))) === 'OK';
     },
+    loadSessionSliding: async (sessionId, idleSeconds) => {
+      const value = await guarded(client.getEx(`${prefix}sess:${sessionId}`, { type: 'EX', value: idleSeconds }));
+      return value === null ? undefined : (JSON.parse(value) as session.SessionData);
+    },
     sessionTtlMs: async (sessionId) => {
       const ttl = await guarded(client.pTTL(`${prefix}sess:${sessionId}`));
       return ttl > 0 ? ttl : undefined;
@@ -249,6 +259,13 @@ function createMemoryStores(): Stores {
       if (!stored) return false;
       await storeCall<void>((cb) => sessions.set(sessionId, change(stored), cb));
       return true;
+    },
+    loadSessionSliding: async (sessionId, idleSeconds) => {
+      const stored = await storeCall<session.SessionData | null | undefined>((cb) => sessions.get(sessionId, cb));
+      if (!stored) return undefined;
+      stored.cookie.expires = new Date(Date.now() + idleSeconds * 1000);
+      await storeCall<void>((cb) => sessions.touch(sessionId, stored, () => cb(undefined)));
+      return stored;
     },
     sessionTtlMs: async () => undefined,
     ping: async () => {},
