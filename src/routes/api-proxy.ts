@@ -81,7 +81,7 @@ export function apiProxyRoute(ctx: BffContext): RequestHandler {
       let body: Request | Buffer | undefined = replayable ? undefined : req;
       // A small body is read first under DPoP, so that it can be sent again with the API's nonce.
       if (body !== undefined && tokens?.dpopKey !== undefined && declared > 0 && declared <= NONCE_REPLAY_MAX_BODY_BYTES) body = await readBody(req);
-      const send = async () => forward(req, url, await credentials(ctx, req.method, url, tokens), ctx, call, body);
+      const send = () => forward(req, url, credentials(ctx, req.method, url, tokens), ctx, call, body);
       let upstream = await send();
       if (tokens?.dpopKey !== undefined && isNonceChallenge(upstream.statusCode, upstream.headers['www-authenticate'])) {
         if (replayable || Buffer.isBuffer(body)) {
@@ -140,12 +140,12 @@ export function resolveTarget(originalUrl: string, routes: readonly ApiRoute[]):
 }
 
 /** The Authorization (and DPoP proof) headers for one upstream call. */
-async function credentials(ctx: BffContext, method: string, url: URL, tokens: SessionTokens | undefined): Promise<http.OutgoingHttpHeaders> {
+function credentials(ctx: BffContext, method: string, url: URL, tokens: SessionTokens | undefined): http.OutgoingHttpHeaders {
   if (tokens === undefined) return {};
   if (tokens.dpopKey === undefined) return { authorization: `Bearer ${tokens.accessToken}` };
   return {
     authorization: `DPoP ${tokens.accessToken}`,
-    dpop: await ctx.dpop.proofForApi(tokens.dpopKey, method, url, tokens.accessToken),
+    dpop: ctx.dpop.proofForApi(tokens.dpopKey, method, url, tokens.accessToken),
   };
 }
 
