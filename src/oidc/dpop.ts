@@ -23,8 +23,10 @@ export interface DpopPrivateJwk {
   d: string;
 }
 
-// Each cached key costs ~1 KB; a process serving more active sessions re-imports, which is cheap.
-const MAX_CACHED_KEYS = 10_000;
+// Imported keys are cached for the calls that follow each other: the login's PAR and code
+// exchange, a session's API calls. Each entry holds native key material (and, for the OP,
+// openid-client's handle), so the caches stay small; a miss costs one import.
+const MAX_CACHED_KEYS = 1000;
 const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 
 export async function generateDpopKey(): Promise<DpopPrivateJwk> {
@@ -53,7 +55,6 @@ export function isNonceChallenge(status: number | undefined, wwwAuthenticate: st
 }
 
 export class Dpop {
-  private readonly keyPairs = new Map<string, Promise<CryptoKeyPair>>();
   /** One openid-client handle per key: it remembers the OP's nonce from PAR to code exchange to refresh. */
   private readonly handles = new Map<string, oidc.DPoPHandle>();
   /** The key and encoded proof header for API proofs, per key. */
@@ -76,7 +77,7 @@ export class Dpop {
     const id = keyId(key);
     let handle = this.handles.get(id);
     if (handle === undefined) {
-      handle = oidc.getDPoPHandle(configuration, await this.keyPair(key));
+      handle = oidc.getDPoPHandle(configuration, await importKeyPair(key));
       remember(this.handles, id, handle);
     }
     return { DPoP: handle };
@@ -131,17 +132,6 @@ export class Dpop {
       remember(this.apiSigners, id, signer);
     }
     return signer;
-  }
-
-  private keyPair(key: DpopPrivateJwk): Promise<CryptoKeyPair> {
-    const id = keyId(key);
-    let pair = this.keyPairs.get(id);
-    if (pair === undefined) {
-      pair = importKeyPair(key);
-      pair.catch(() => this.keyPairs.delete(id));
-      remember(this.keyPairs, id, pair);
-    }
-    return pair;
   }
 }
 
