@@ -5,7 +5,7 @@ import type { RequestHandler } from 'express';
 import * as oidc from 'openid-client';
 import type { BffContext } from '../context.js';
 import { badRequest } from '../errors.js';
-import { authenticatedSession, destroySession, isHttps } from '../session/session.js';
+import { authenticatedSession, destroySession, sessionCookieAttributes } from '../session/session.js';
 
 export function logoutRoute(ctx: BffContext): RequestHandler {
   const { config } = ctx;
@@ -23,7 +23,7 @@ export function logoutRoute(ctx: BffContext): RequestHandler {
       req.log.info({ event: 'logout' }, 'session ended');
       if (tokens.refreshToken) await ctx.accessTokens.revoke(tokens.refreshToken);
     }
-    res.clearCookie(ctx.cookies.session, { path: '/', httpOnly: true, secure: isHttps(config), sameSite: config.cookieSameSite });
+    res.clearCookie(ctx.cookies.session, sessionCookieAttributes(config));
     res.set('Cache-Control', 'no-store');
     res.redirect(302, await endSessionUrl(ctx));
   };

@@ -10,7 +10,7 @@ import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import { sign, unsign } from 'cookie-signature';
 import type { Config } from '../config.js';
 import { endStoredSession, type Stores } from './stores.js';
-import { isHttps, isSignedIn, pastAbsoluteLifetime, type SignedInData } from './session.js';
+import { isSignedIn, pastAbsoluteLifetime, sessionCookieAttributes, type SignedInData } from './session.js';
 
 export interface ApiSession {
   id: string;
@@ -50,10 +50,7 @@ export class ApiSessions {
     res.append(
       'Set-Cookie',
       serializeCookie(this.cookieName, cookieValue, {
-        path: '/',
-        httpOnly: true,
-        secure: isHttps(config),
-        sameSite: config.cookieSameSite,
+        ...sessionCookieAttributes(config),
         expires: new Date(Date.now() + config.sessionIdleSeconds * 1000),
       }),
     );

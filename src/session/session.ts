@@ -3,7 +3,7 @@
 // opaque, signed session id.
 import session from 'express-session';
 import type { RequestHandler, Request } from 'express';
-import type { Config } from '../config.js';
+import type { Config, SameSite } from '../config.js';
 import { BffError, storeUnavailable } from '../errors.js';
 import type { DpopPrivateJwk } from '../oidc/dpop.js';
 
@@ -57,6 +57,11 @@ export function isHttps(config: Config): boolean {
   return config.publicUrl.protocol === 'https:';
 }
 
+/** The session cookie's attributes, wherever it is set or cleared (its expiry aside). */
+export function sessionCookieAttributes(config: Config): { httpOnly: true; secure: boolean; sameSite: SameSite; path: '/' } {
+  return { httpOnly: true, secure: isHttps(config), sameSite: config.cookieSameSite, path: '/' };
+}
+
 export function createSessionMiddleware(config: Config, store: session.Store): RequestHandler {
   const secure = isHttps(config);
   const sessionMiddleware = session({
@@ -67,13 +72,7 @@ export function createSessionMiddleware(config: Config, store: session.Store): R
     saveUninitialized: false, // no session (and no store write) until a login succeeds
     rolling: true, // every response renews the idle timeout
     unset: 'destroy',
-    cookie: {
-      httpOnly: true,
-      secure,
-      sameSite: config.cookieSameSite,
-      path: '/',
-      maxAge: config.sessionIdleSeconds * 1000,
-    },
+    cookie: { ...sessionCookieAttributes(config), maxAge: config.sessionIdleSeconds * 1000 },
   });
   return (req, res, next) => {
     // BFF_PUBLIC_URL says browsers reach us over https, through a TLS-terminating
