@@ -19,9 +19,8 @@ import {
   baseEnv,
   freePort,
   keysFor,
-  login,
-  sessionCookie,
   sessionIdOf,
+  signIn,
   setCookies,
   spawnBff,
   startBff,
@@ -75,12 +74,7 @@ describe('API proxy', () => {
     await redis.close();
   });
 
-  const signedIn = async () => {
-    const browser = bff.browser();
-    const callback = await login(browser);
-    const cookie = sessionCookie(callback)!;
-    return { browser, cookie, sid: sessionIdOf(cookie) };
-  };
+  const signedIn = () => signIn(bff);
   const tokensOf = async (sid: string) => JSON.parse((await redis.get(`${bff.config.redisPrefix}sess:${sid}`))!).tokens;
 
   it('attaches the session\'s access token and strips the browser\'s credentials', async () => {

@@ -19,6 +19,7 @@ import {
   login,
   sessionCookie,
   sessionIdOf,
+  signIn,
   startBff,
   type TestBff,
   type TestKeys,
@@ -63,20 +64,16 @@ describe('DPoP', () => {
     await redis.close();
   });
 
-  const signIn = async (target = bff) => {
-    const browser = target.browser();
-    const callback = await login(browser);
-    assert.equal(callback.status, 302, callback.text);
-    const cookie = sessionCookie(callback)!;
-    const sid = sessionIdOf(cookie);
-    return { browser, sid, cookie, stored: async () => JSON.parse((await redis.get(`${target.config.redisPrefix}sess:${sid}`))!) };
+  const signedIn = async (target = bff) => {
+    const signed = await signIn(target);
+    return { ...signed, stored: async () => JSON.parse((await redis.get(`${target.config.redisPrefix}sess:${signed.sid}`))!) };
   };
 
   it('binds each session\'s tokens to its own key, proven to the OP with the OP\'s nonce', async () => {
     const tokenRequestsBefore = op.requests.filter((r) => r.path === '/token').length;
     const parRequestsBefore = op.requests.filter((r) => r.path === '/request').length;
-    const alice = await signIn();
-    const bob = await signIn();
+    const alice = await signedIn();
+    const bob = await signedIn();
     const { tokens } = await alice.stored();
     assert.equal(tokens.tokenType, 'dpop');
     assert.deepEqual(Object.keys(tokens.dpopKey).sort(), ['crv', 'd', 'kty', 'x', 'y']);
@@ -92,7 +89,7 @@ describe('DPoP', () => {
   });
 
   it('sends a fresh proof with every API call and follows the API\'s nonce', async () => {
-    const { browser, stored, cookie } = await signIn();
+    const { browser, stored, cookie } = await signedIn();
     const { tokens } = await stored();
     const call = () => browser.agent.get('/bff/api/orders/7?page=2').set('X-CSRF', '1');
 
@@ -139,7 +136,7 @@ describe('DPoP', () => {
   });
 
   it('gives up after one nonce retry, without refreshing the token', async () => {
-    const { browser, stored } = await signIn();
+    const { browser, stored } = await signedIn();
     const { tokens } = await stored();
     const before = api.requests.length;
     const res = await browser.agent.get('/bff/api/orders/nonce-loop').set('X-CSRF', '1').expect(401);
@@ -149,7 +146,7 @@ describe('DPoP', () => {
   });
 
   it('keeps the binding across a refresh', async () => {
-    const { browser, sid, stored } = await signIn();
+    const { browser, sid, stored } = await signedIn();
     const before = await stored();
     before.tokens.expiresAt = Math.floor(Date.now() / 1000) + 30; // within the refresh skew
     await redis.set(`${bff.config.redisPrefix}sess:${sid}`, JSON.stringify(before), { KEEPTTL: true });
@@ -197,7 +194,7 @@ describe('DPoP', () => {
   it('BFF_DPOP=on ends a session whose refresh the OP answered with a bearer token', async () => {
     const strict = await startWith({ BFF_DPOP: 'on' });
     try {
-      const { browser, sid, stored } = await signIn(strict);
+      const { browser, sid, stored } = await signedIn(strict);
       const session = await stored();
       session.tokens.expiresAt = Math.floor(Date.now() / 1000) + 30;
       await redis.set(`${strict.config.redisPrefix}sess:${sid}`, JSON.stringify(session), { KEEPTTL: true });
@@ -217,7 +214,7 @@ describe('DPoP', () => {
   it('BFF_DPOP=off: plain bearer tokens', async () => {
     const bearer = await startWith({ BFF_DPOP: 'off' });
     try {
-      const { browser, stored } = await signIn(bearer);
+      const { browser, stored } = await signedIn(bearer);
       const { tokens } = await stored();
       assert.equal(tokens.tokenType, 'bearer');
       assert.equal(tokens.dpopKey, undefined);

@@ -12,9 +12,7 @@ import {
   baseEnv,
   getUser,
   keysFor,
-  login,
-  sessionCookie,
-  sessionIdOf,
+  signIn,
   startBff,
   type TestBff,
   type TestKeys,
@@ -50,15 +48,10 @@ describe('session lifecycle', () => {
     await redis.close();
   });
 
-  async function signIn(user = 'alice') {
-    const browser = bff.browser();
-    const callback = await login(browser, { user });
-    assert.equal(callback.status, 302, callback.text);
-    return { browser, sid: sessionIdOf(sessionCookie(callback)!) };
-  }
+  const signedIn = (user?: string) => signIn(bff, user);
 
   it('applies the idle timeout in Redis and slides it, except with ?slide=false', async () => {
-    const { browser, sid } = await signIn();
+    const { browser, sid } = await signedIn();
     const ttl = () => redis.pTTL(sessionKey(bff, sid));
     assert.ok((await ttl()) > 110_000 && (await ttl()) <= 120_000);
     // As if 90 s had passed: 30 s of idle time left, in the cookie's expiry and the key's TTL.
@@ -82,7 +75,7 @@ describe('session lifecycle', () => {
   });
 
   it('neither deletes nor shortens a long-active session whose stored cookie expiry is stale (slide=false, refresh)', async () => {
-    const { browser, sid } = await signIn();
+    const { browser, sid } = await signedIn();
     // After a long active session, the JSON in Redis still carries the login's cookie expiry (touches only
     // move the key's TTL): make that expiry past while the key has 100 s left.
     const stored = JSON.parse((await redis.get(sessionKey(bff, sid)))!);
@@ -100,7 +93,7 @@ describe('session lifecycle', () => {
   });
 
   it('ends a session past its absolute lifetime, however active', async () => {
-    const { browser, sid } = await signIn();
+    const { browser, sid } = await signedIn();
     const stored = JSON.parse((await redis.get(sessionKey(bff, sid)))!);
     await redis.set(sessionKey(bff, sid), JSON.stringify({ ...stored, createdAt: stored.createdAt - 601 }), { KEEPTTL: true });
     await getUser(browser).expect(401);
@@ -108,14 +101,14 @@ describe('session lifecycle', () => {
   });
 
   it('keeps a typical session under 4 KB in Redis, without the id_token', async () => {
-    const { sid } = await signIn();
+    const { sid } = await signedIn();
     const stored = (await redis.get(sessionKey(bff, sid)))!;
     assert.ok(Buffer.byteLength(stored) < 4096, `${Buffer.byteLength(stored)} bytes`);
     assert.doesNotMatch(stored, /eyJ/);
   });
 
   it('refreshes once per session across instances; everyone reuses the result; the rotated token works next time', async () => {
-    const { browser, sid } = await signIn();
+    const { browser, sid } = await signedIn();
     const stale = JSON.parse((await redis.get(sessionKey(bff, sid)))!).tokens;
     assert.ok(stale.refreshToken, 'the OP issued a refresh token');
     const refreshesBefore = op.requests.filter((r) => r.body.get('grant_type') === 'refresh_token').length;
@@ -139,7 +132,7 @@ describe('session lifecycle', () => {
   });
 
   it('ends the session cleanly when the OP rejects the refresh token (invalid_grant)', async () => {
-    const { browser, sid } = await signIn();
+    const { browser, sid } = await signedIn();
     const { tokens } = JSON.parse((await redis.get(sessionKey(bff, sid)))!);
     const refreshToken = await op.provider.RefreshToken.find(tokens.refreshToken);
     await refreshToken!.destroy();
@@ -149,7 +142,7 @@ describe('session lifecycle', () => {
   });
 
   it('revokes the refresh token at logout', async () => {
-    const { browser, sid } = await signIn();
+    const { browser, sid } = await signedIn();
     const { tokens } = JSON.parse((await redis.get(sessionKey(bff, sid)))!);
     assert.ok(await op.provider.RefreshToken.find(tokens.refreshToken));
     const { logoutUrl } = (await getUser(browser).expect(200)).body;
@@ -159,9 +152,9 @@ describe('session lifecycle', () => {
   });
 
   it('ends every session of the OP session on back-channel logout, and only those', async () => {
-    const first = await signIn('alice');
-    const second = await signIn('alice'); // another browser: another OP session
-    const bob = await signIn('bob');
+    const first = await signedIn('alice');
+    const second = await signedIn('alice'); // another browser: another OP session
+    const bob = await signedIn('bob');
     // The user logs out at the OP itself (another app, or the OP's own page).
     const end = await first.browser.op.confirmLogout(`${op.issuer}/session/end?client_id=bff`);
     assert.equal(end.origin, op.issuer, 'stays at the OP: no post_logout_redirect_uri given');

@@ -98,6 +98,15 @@ export async function login(browser: TestBrowser, options: { user?: string; retu
   return browser.agent.get(back.pathname + back.search);
 }
 
+/** A browser signed in at `bff`: its session cookie ("name=value") and session id. Throws unless the login completed. */
+export async function signIn(bff: TestBff, user = 'alice'): Promise<{ browser: TestBrowser; cookie: string; sid: string }> {
+  const browser = bff.browser();
+  const callback = await login(browser, { user });
+  const cookie = sessionCookie(callback);
+  if (callback.status !== 302 || cookie === undefined) throw new Error(`login did not complete: ${callback.status} ${callback.text}`);
+  return { browser, cookie, sid: sessionIdOf(cookie) };
+}
+
 /** Only the OP leg: returns the callback path+query without calling the BFF. */
 export async function authorizeAtOp(browser: TestBrowser, user = 'alice'): Promise<string> {
   const start = await browser.agent.get('/bff/login').expect(302);
