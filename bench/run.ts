@@ -10,7 +10,9 @@
 //  5. the API proxy vs calling the same upstream directly.
 //
 // Servers run in their own processes; the load generator (autocannon) and the
-// OP run here. BENCH_QUICK=1 shortens every scenario (for a smoke run).
+// OP run here. BENCH_QUICK=1 shortens every scenario (for a smoke run);
+// BENCH_ONLY=1,5 runs only those scenarios (3 and 4 run together);
+// BENCH_CPU_PROF=dir writes the BFF process's CPU profile (--cpu-prof) there.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -33,6 +35,8 @@ const LOGINS = QUICK ? 300 : 10_000;
 const USER_REQUESTS = QUICK ? 10_000 : 100_000;
 const CRYPTO_OPS = QUICK ? 300 : 2000;
 const PREFIX = `sbff-bench-${process.pid}:`;
+const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const runs = (...scenarios: string[]) => ONLY === undefined || scenarios.some((s) => ONLY.includes(s));
 
 interface Row {
   scenario: string;
@@ -60,7 +64,8 @@ interface Spawned {
 }
 async function spawnServer(script: string, env: Record<string, string>, ready: string, fixedPort?: number): Promise<Spawned> {
   const port = fixedPort ?? (await freePort());
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
+  const profile = script === 'src/server.ts' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', script], {
     env: { PATH: process.env.PATH, NODE_ENV: 'production', ...env, PORT: String(port) },
   });
   let output = '';
@@ -82,10 +87,18 @@ async function spawnServer(script: string, env: Record<string, string>, ready: s
 
 const rss = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
-async function cannon(url: string, headers: Record<string, string>, extra: Partial<autocannon.Options> = {}) {
+/** CPU seconds (user + system) a process has used: on a shared machine, steadier than requests/s. */
+const cpuSeconds = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+};
+
+async function cannon(url: string, headers: Record<string, string>, extra: Partial<autocannon.Options> = {}, serverPid?: number) {
+  const cpuBefore = serverPid === undefined ? 0 : cpuSeconds(serverPid);
   const result = await autocannon({ url, headers, connections: CONNECTIONS, ...(extra.amount ? {} : { duration: DURATION }), ...extra });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total };
+  const cpuUs = serverPid === undefined ? NaN : ((cpuSeconds(serverPid) - cpuBefore) * 1e6) / result.requests.total;
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total, cpuUs };
 }
 
 /** One request at a time on one kept-alive connection: latency percentiles in microseconds. */
@@ -233,174 +246,190 @@ async function main() {
     const bffHeaders = { cookie: [...bffCookie].map(([k, v]) => `${k}=${v}`).join('; '), 'x-csrf': '1' };
     const baseCookie = (await fetch(`${baseline.url}/login`)).headers.getSetCookie()[0]!.split(';')[0]!;
 
-    await cannon(`${bff.url}/bff/user`, bffHeaders, { duration: 2 }); // warm-up
-    const user = await cannon(`${bff.url}/bff/user`, bffHeaders);
-    await cannon(`${baseline.url}/user`, { cookie: baseCookie }, { duration: 2 });
-    const floor = await cannon(`${baseline.url}/user`, { cookie: baseCookie });
-    rows.push({
-      scenario: '1. GET /bff/user (Redis session)',
-      measure: `requests/s, ${CONNECTIONS} connections`,
-      bff: fmt(user.rps),
-      other: `${fmt(floor.rps)} (express-session + connect-redis)`,
-      ratio: `${fmt((user.rps / floor.rps) * 100)}%`,
-      target: `>= 80% ${user.rps / floor.rps >= 0.8 ? 'met' : 'MISSED'}`,
-    });
-    rows.push({
-      scenario: '',
-      measure: 'p50 / p99 latency, ms',
-      bff: `${user.p50} / ${user.p99}`,
-      other: `${floor.p50} / ${floor.p99}`,
-      ratio: '',
-      target: `p99 < 10 ms ${user.p99 < 10 ? 'met' : 'MISSED'}`,
-    });
-    if (eoc) {
-      const eocBrowser = new FetchBrowser();
-      const eocStart = await eocBrowser.get(`${eoc.url}/login`);
-      const eocBack = await new OpBrowser(op.issuer).signIn(eocStart.headers.get('location')!);
-      const eocDone = await eocBrowser.get(`${eoc.url}${eocBack.pathname}${eocBack.search}`);
-      const eocCookie = [...(eocBrowser as unknown as { cookies: Map<string, string> }).cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-      if (eocDone.status >= 400) throw new Error(`express-openid-connect login failed: ${eocDone.status}`);
-      await cannon(`${eoc.url}/user`, { cookie: eocCookie }, { duration: 2 });
-      const peer = await cannon(`${eoc.url}/user`, { cookie: eocCookie });
+    if (runs('1')) {
+      await cannon(`${bff.url}/bff/user`, bffHeaders, { duration: 2 }); // warm-up
+      const user = await cannon(`${bff.url}/bff/user`, bffHeaders, {}, bff.pid);
+      await cannon(`${baseline.url}/user`, { cookie: baseCookie }, { duration: 2 });
+      const floor = await cannon(`${baseline.url}/user`, { cookie: baseCookie }, {}, baseline.pid);
+      rows.push({
+        scenario: '1. GET /bff/user (Redis session)',
+        measure: `requests/s, ${CONNECTIONS} connections`,
+        bff: fmt(user.rps),
+        other: `${fmt(floor.rps)} (express-session + connect-redis)`,
+        ratio: `${fmt((user.rps / floor.rps) * 100)}%`,
+        target: `>= 80% ${user.rps / floor.rps >= 0.8 ? 'met' : 'MISSED'}`,
+      });
       rows.push({
         scenario: '',
-        measure: 'requests/s vs the peer; p50 / p99 ms',
-        bff: fmt(user.rps),
-        other: `${fmt(peer.rps)} (express-openid-connect, cookie session); ${peer.p50} / ${peer.p99}`,
-        ratio: `${fmt((user.rps / peer.rps) * 100)}%`,
-        target: `>= 100% ${user.rps >= peer.rps ? 'met' : 'MISSED'}`,
+        measure: 'p50 / p99 latency, ms',
+        bff: `${user.p50} / ${user.p99}`,
+        other: `${floor.p50} / ${floor.p99}`,
+        ratio: '',
+        target: `p99 < 10 ms ${user.p99 < 10 ? 'met' : 'MISSED'}`,
       });
+      rows.push({
+        scenario: '',
+        measure: 'server CPU per request, µs',
+        bff: fmt(user.cpuUs),
+        other: fmt(floor.cpuUs),
+        ratio: `${fmt(user.cpuUs / floor.cpuUs, 2)}x`,
+        target: '',
+      });
+      if (eoc) {
+        const eocBrowser = new FetchBrowser();
+        const eocStart = await eocBrowser.get(`${eoc.url}/login`);
+        const eocBack = await new OpBrowser(op.issuer).signIn(eocStart.headers.get('location')!);
+        const eocDone = await eocBrowser.get(`${eoc.url}${eocBack.pathname}${eocBack.search}`);
+        const eocCookie = [...(eocBrowser as unknown as { cookies: Map<string, string> }).cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+        if (eocDone.status >= 400) throw new Error(`express-openid-connect login failed: ${eocDone.status}`);
+        await cannon(`${eoc.url}/user`, { cookie: eocCookie }, { duration: 2 });
+        const peer = await cannon(`${eoc.url}/user`, { cookie: eocCookie }, {}, eoc.pid);
+        rows.push({
+          scenario: '',
+          measure: 'requests/s vs the peer; p50 / p99 ms',
+          bff: fmt(user.rps),
+          other: `${fmt(peer.rps)} (express-openid-connect, cookie session); ${peer.p50} / ${peer.p99}; ${fmt(peer.cpuUs)} µs CPU`,
+          ratio: `${fmt((user.rps / peer.rps) * 100)}%`,
+          target: `>= 100% ${user.rps >= peer.rps ? 'met' : 'MISSED'}`,
+        });
+      }
     }
 
     // --- 2. Token processing -------------------------------------------------------------
-    const opSigner = await generateKeyPair('PS256');
-    const keySet = await importKeySet(keys.privateJwks);
-    const encKey = keys.publicJwks.keys.find((k) => k.use === 'enc')!;
-    const { importJWK } = await import('jose');
-    const encryptTo = await importJWK(encKey, 'RSA-OAEP-256');
-    const now = Math.floor(Date.now() / 1000);
-    const claims = { iss: op.issuer, aud: 'bff', sub: 'alice', iat: now, exp: now + 600, nonce: 'n', email: 'alice@example.com', name: 'Alice Example' };
-    const jws = await new SignJWT(claims).setProtectedHeader({ alg: 'PS256', kid: 'op' }).sign(opSigner.privateKey);
-    const jwe = await new CompactEncrypt(new TextEncoder().encode(jws))
-      .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', cty: 'JWT', kid: encKey.kid })
-      .encrypt(encryptTo);
-    const policy = { requireEncryption: true, jweAlgs: ['RSA-OAEP-256'], jweEncs: ['A256GCM'], jwsAlgs: ['PS256'], maxTokenBytes: 65536 };
-    const verifyOptions = { issuer: op.issuer, audience: 'bff', algorithms: ['PS256'] };
-    const decryptKey = keySet.decryption[0]!.key;
-    const time = async (work: () => Promise<unknown>) => {
-      for (let i = 0; i < 50; i++) await work();
-      const t0 = performance.now();
-      for (let i = 0; i < CRYPTO_OPS; i++) await work();
-      return CRYPTO_OPS / ((performance.now() - t0) / 1000);
-    };
-    const bare = await time(async () => {
-      const { plaintext } = await compactDecrypt(jwe, decryptKey);
-      await jwtVerify(new TextDecoder().decode(plaintext), opSigner.publicKey, verifyOptions);
-    });
-    const ours = await time(async () => {
-      const opened = await openToken(jwe, 'id_token', policy, keySet.decryption);
-      await jwtVerify(opened.jws, opSigner.publicKey, verifyOptions);
-    });
-    rows.push({
-      scenario: '2. id_token processing (RSA-OAEP-256 2048 + A256GCM, PS256)',
-      measure: 'tokens/s, one core',
-      bff: fmt(ours),
-      other: `${fmt(bare)} (bare jose compactDecrypt + jwtVerify)`,
-      ratio: `${fmt(bare / ours, 2)}x the floor's time`,
-      target: `<= 1.3x ${bare / ours <= 1.3 ? 'met' : 'MISSED'}`,
-    });
-    rows.push({
-      scenario: '',
-      measure: 'per login (id_token + userinfo), ms',
-      bff: fmt((2 * 1000) / ours, 2),
-      other: fmt((2 * 1000) / bare, 2),
-      ratio: '',
-      target: '',
-    });
+    if (runs('2')) {
+      const opSigner = await generateKeyPair('PS256');
+      const keySet = await importKeySet(keys.privateJwks);
+      const encKey = keys.publicJwks.keys.find((k) => k.use === 'enc')!;
+      const { importJWK } = await import('jose');
+      const encryptTo = await importJWK(encKey, 'RSA-OAEP-256');
+      const now = Math.floor(Date.now() / 1000);
+      const claims = { iss: op.issuer, aud: 'bff', sub: 'alice', iat: now, exp: now + 600, nonce: 'n', email: 'alice@example.com', name: 'Alice Example' };
+      const jws = await new SignJWT(claims).setProtectedHeader({ alg: 'PS256', kid: 'op' }).sign(opSigner.privateKey);
+      const jwe = await new CompactEncrypt(new TextEncoder().encode(jws))
+        .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', cty: 'JWT', kid: encKey.kid })
+        .encrypt(encryptTo);
+      const policy = { requireEncryption: true, jweAlgs: ['RSA-OAEP-256'], jweEncs: ['A256GCM'], jwsAlgs: ['PS256'], maxTokenBytes: 65536 };
+      const verifyOptions = { issuer: op.issuer, audience: 'bff', algorithms: ['PS256'] };
+      const decryptKey = keySet.decryption[0]!.key;
+      const time = async (work: () => Promise<unknown>) => {
+        for (let i = 0; i < 50; i++) await work();
+        const t0 = performance.now();
+        for (let i = 0; i < CRYPTO_OPS; i++) await work();
+        return CRYPTO_OPS / ((performance.now() - t0) / 1000);
+      };
+      const bare = await time(async () => {
+        const { plaintext } = await compactDecrypt(jwe, decryptKey);
+        await jwtVerify(new TextDecoder().decode(plaintext), opSigner.publicKey, verifyOptions);
+      });
+      const ours = await time(async () => {
+        const opened = await openToken(jwe, 'id_token', policy, keySet.decryption);
+        await jwtVerify(opened.jws, opSigner.publicKey, verifyOptions);
+      });
+      rows.push({
+        scenario: '2. id_token processing (RSA-OAEP-256 2048 + A256GCM, PS256)',
+        measure: 'tokens/s, one core',
+        bff: fmt(ours),
+        other: `${fmt(bare)} (bare jose compactDecrypt + jwtVerify)`,
+        ratio: `${fmt(bare / ours, 2)}x the floor's time`,
+        target: `<= 1.3x ${bare / ours <= 1.3 ? 'met' : 'MISSED'}`,
+      });
+      rows.push({
+        scenario: '',
+        measure: 'per login (id_token + userinfo), ms',
+        bff: fmt((2 * 1000) / ours, 2),
+        other: fmt((2 * 1000) / bare, 2),
+        ratio: '',
+        target: '',
+      });
+    }
 
     // --- 3 and 4. Logins, memory ------------------------------------------------------------
-    // Warm-up first: V8 grows its heap to the working set once, and keeps it (RSS is not a leak detector;
-    // `npm run bench:heap` measures the heap after full GCs).
-    await logins(bff.url, op.issuer, LOGINS / 10, 20);
-    await cannon(`${bff.url}/bff/user`, bffHeaders, { amount: USER_REQUESTS / 10 });
-    const rssStart = rss(bff.pid);
-    const loginRate = await logins(bff.url, op.issuer, LOGINS, 20);
-    const rssAfterLogins = rss(bff.pid);
-    const opRate = await opOnlyLogins(op.issuer, Math.min(LOGINS, QUICK ? 300 : 2000), 20);
-    rows.push({
-      scenario: '3. complete logins against oidc-provider',
-      measure: 'logins/s, 20 at a time',
-      bff: fmt(loginRate, 1),
-      other: `${fmt(opRate, 1)} (the same steps without the BFF: the OP's cost)`,
-      ratio: `BFF share of a login ~${fmt(Math.max(0, 1 - loginRate / opRate) * 100)}%`,
-      target: '',
-    });
-    await cannon(`${bff.url}/bff/user`, bffHeaders, { amount: USER_REQUESTS });
-    const rssEnd = rss(bff.pid);
-    const sessionKeys = await redis.keys(`${PREFIX}sess:*`);
-    const sizes = await Promise.all(sessionKeys.slice(0, 200).map((k) => redis.strLen(k)));
-    const perSession = sizes.reduce((a, b) => a + b, 0) / sizes.length;
-    rows.push({
-      scenario: `4. memory (BFF process RSS)`,
-      measure: `after a warm-up: ${fmt(LOGINS)} logins, then ${fmt(USER_REQUESTS)} /bff/user`,
-      bff: `${fmt(rssStart, 1)} -> ${fmt(rssAfterLogins, 1)} -> ${fmt(rssEnd, 1)} MB`,
-      other: '',
-      ratio: `growth ${fmt(rssEnd - rssStart, 1)} MB`,
-      target: `< 20 MB ${rssEnd - rssStart < 20 ? 'met' : 'MISSED'}`,
-    });
-    rows.push({
-      scenario: '',
-      measure: 'bytes per session in Redis',
-      bff: fmt(perSession),
-      other: '',
-      ratio: '',
-      target: `< 4096 ${perSession < 4096 ? 'met' : 'MISSED'}`,
-    });
+    if (runs('3', '4')) {
+      // Warm-up first: V8 grows its heap to the working set once, and keeps it (RSS is not a leak detector;
+      // `npm run bench:heap` measures the heap after full GCs).
+      await logins(bff.url, op.issuer, LOGINS / 10, 20);
+      await cannon(`${bff.url}/bff/user`, bffHeaders, { amount: USER_REQUESTS / 10 });
+      const rssStart = rss(bff.pid);
+      const loginRate = await logins(bff.url, op.issuer, LOGINS, 20);
+      const rssAfterLogins = rss(bff.pid);
+      const opRate = await opOnlyLogins(op.issuer, Math.min(LOGINS, QUICK ? 300 : 2000), 20);
+      rows.push({
+        scenario: '3. complete logins against oidc-provider',
+        measure: 'logins/s, 20 at a time',
+        bff: fmt(loginRate, 1),
+        other: `${fmt(opRate, 1)} (the same steps without the BFF: the OP's cost)`,
+        ratio: `BFF share of a login ~${fmt(Math.max(0, 1 - loginRate / opRate) * 100)}%`,
+        target: '',
+      });
+      await cannon(`${bff.url}/bff/user`, bffHeaders, { amount: USER_REQUESTS });
+      const rssEnd = rss(bff.pid);
+      const sessionKeys = await redis.keys(`${PREFIX}sess:*`);
+      const sizes = await Promise.all(sessionKeys.slice(0, 200).map((k) => redis.strLen(k)));
+      const perSession = sizes.reduce((a, b) => a + b, 0) / sizes.length;
+      rows.push({
+        scenario: `4. memory (BFF process RSS)`,
+        measure: `after a warm-up: ${fmt(LOGINS)} logins, then ${fmt(USER_REQUESTS)} /bff/user`,
+        bff: `${fmt(rssStart, 1)} -> ${fmt(rssAfterLogins, 1)} -> ${fmt(rssEnd, 1)} MB`,
+        other: '',
+        ratio: `growth ${fmt(rssEnd - rssStart, 1)} MB`,
+        target: `< 20 MB ${rssEnd - rssStart < 20 ? 'met' : 'MISSED'}`,
+      });
+      rows.push({
+        scenario: '',
+        measure: 'bytes per session in Redis',
+        bff: fmt(perSession),
+        other: '',
+        ratio: '',
+        target: `< 4096 ${perSession < 4096 ? 'met' : 'MISSED'}`,
+      });
+    }
 
     // --- 5. API proxy ----------------------------------------------------------------------
-    // With the OP's defaults the session's token is DPoP-bound: each call also signs a proof.
-    await cannon(`${upstream.url}/v1/orders/1`, {}, { duration: 2 });
-    const direct = await cannon(`${upstream.url}/v1/orders/1`, {});
-    await cannon(`${bff.url}/bff/api/orders/1`, bffHeaders, { duration: 2 });
-    const proxied = await cannon(`${bff.url}/bff/api/orders/1`, bffHeaders);
-    rows.push({
-      scenario: '5. API proxy (/bff/api -> upstream), DPoP-bound token',
-      measure: `requests/s, ${CONNECTIONS} connections, upstream answers at once`,
-      bff: fmt(proxied.rps),
-      other: `${fmt(direct.rps)} (the upstream called directly)`,
-      ratio: `${fmt((proxied.rps / direct.rps) * 100)}%`,
-      target: `>= 60% ${proxied.rps / direct.rps >= 0.6 ? 'met' : 'MISSED'}`,
-    });
-    rows.push({
-      scenario: '',
-      measure: 'added p50 / p99 latency, ms',
-      bff: `${proxied.p50 - direct.p50} / ${proxied.p99 - direct.p99}`,
-      other: `direct ${direct.p50} / ${direct.p99}`,
-      ratio: '',
-      target: `p50 <= 1 ms ${proxied.p50 - direct.p50 <= 1 ? 'met' : 'MISSED'}`,
-    });
-    // autocannon reports whole milliseconds: one request at a time, timed in microseconds, shows what the BFF adds.
-    const directSeq = await sequential(`${upstream.url}/v1/orders/1`, {});
-    const proxiedSeq = await sequential(`${bff.url}/bff/api/orders/1`, bffHeaders);
-    rows.push({
-      scenario: '',
-      measure: 'added p50 / p99 latency, one request at a time, ms',
-      bff: `${fmt((proxiedSeq.p50 - directSeq.p50) / 1000, 2)} / ${fmt((proxiedSeq.p99 - directSeq.p99) / 1000, 2)}`,
-      other: `direct ${fmt(directSeq.p50 / 1000, 2)} / ${fmt(directSeq.p99 / 1000, 2)}`,
-      ratio: '',
-      target: `p50 <= 1 ms ${proxiedSeq.p50 - directSeq.p50 <= 1000 ? 'met' : 'MISSED'}`,
-    });
-    await cannon(`${upstream.url}/v1/io/1`, {}, { duration: 2 });
-    const directIo = await cannon(`${upstream.url}/v1/io/1`, {});
-    const proxiedIo = await cannon(`${bff.url}/bff/api/io/1`, bffHeaders);
-    rows.push({
-      scenario: '',
-      measure: `requests/s, ${CONNECTIONS} connections, upstream answers after 5 ms`,
-      bff: fmt(proxiedIo.rps),
-      other: `${fmt(directIo.rps)} (direct); p50 ${directIo.p50} vs ${proxiedIo.p50} ms`,
-      ratio: `${fmt((proxiedIo.rps / directIo.rps) * 100)}%`,
-      target: `>= 60% ${proxiedIo.rps / directIo.rps >= 0.6 ? 'met' : 'MISSED'}`,
-    });
+    if (runs('5')) {
+      // With the OP's defaults the session's token is DPoP-bound: each call also signs a proof.
+      await cannon(`${upstream.url}/v1/orders/1`, {}, { duration: 2 });
+      const direct = await cannon(`${upstream.url}/v1/orders/1`, {});
+      await cannon(`${bff.url}/bff/api/orders/1`, bffHeaders, { duration: 2 });
+      const proxied = await cannon(`${bff.url}/bff/api/orders/1`, bffHeaders);
+      rows.push({
+        scenario: '5. API proxy (/bff/api -> upstream), DPoP-bound token',
+        measure: `requests/s, ${CONNECTIONS} connections, upstream answers at once`,
+        bff: fmt(proxied.rps),
+        other: `${fmt(direct.rps)} (the upstream called directly)`,
+        ratio: `${fmt((proxied.rps / direct.rps) * 100)}%`,
+        target: `>= 60% ${proxied.rps / direct.rps >= 0.6 ? 'met' : 'MISSED'}`,
+      });
+      rows.push({
+        scenario: '',
+        measure: 'added p50 / p99 latency, ms',
+        bff: `${proxied.p50 - direct.p50} / ${proxied.p99 - direct.p99}`,
+        other: `direct ${direct.p50} / ${direct.p99}`,
+        ratio: '',
+        target: `p50 <= 1 ms ${proxied.p50 - direct.p50 <= 1 ? 'met' : 'MISSED'}`,
+      });
+      // autocannon reports whole milliseconds: one request at a time, timed in microseconds, shows what the BFF adds.
+      const directSeq = await sequential(`${upstream.url}/v1/orders/1`, {});
+      const proxiedSeq = await sequential(`${bff.url}/bff/api/orders/1`, bffHeaders);
+      rows.push({
+        scenario: '',
+        measure: 'added p50 / p99 latency, one request at a time, ms',
+        bff: `${fmt((proxiedSeq.p50 - directSeq.p50) / 1000, 2)} / ${fmt((proxiedSeq.p99 - directSeq.p99) / 1000, 2)}`,
+        other: `direct ${fmt(directSeq.p50 / 1000, 2)} / ${fmt(directSeq.p99 / 1000, 2)}`,
+        ratio: '',
+        target: `p50 <= 1 ms ${proxiedSeq.p50 - directSeq.p50 <= 1000 ? 'met' : 'MISSED'}`,
+      });
+      await cannon(`${upstream.url}/v1/io/1`, {}, { duration: 2 });
+      const directIo = await cannon(`${upstream.url}/v1/io/1`, {});
+      const proxiedIo = await cannon(`${bff.url}/bff/api/io/1`, bffHeaders);
+      rows.push({
+        scenario: '',
+        measure: `requests/s, ${CONNECTIONS} connections, upstream answers after 5 ms`,
+        bff: fmt(proxiedIo.rps),
+        other: `${fmt(directIo.rps)} (direct); p50 ${directIo.p50} vs ${proxiedIo.p50} ms`,
+        ratio: `${fmt((proxiedIo.rps / directIo.rps) * 100)}%`,
+        target: `>= 60% ${proxiedIo.rps / directIo.rps >= 0.6 ? 'met' : 'MISSED'}`,
+      });
+    }
   } finally {
     await Promise.all([bff.stop(), baseline.stop(), upstream.stop(), eoc?.stop()]);
     await op.close();
@@ -411,7 +440,7 @@ async function main() {
   const header = ['scenario', 'measure', 'Sealed BFF', 'baseline / peer / floor', 'ratio', 'target'];
   process.stdout.write(`\n| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|\n`);
   for (const r of rows) process.stdout.write(`| ${[r.scenario, r.measure, r.bff, r.other, r.ratio, r.target].join(' | ')} |\n`);
-  process.stdout.write(`\nnode ${process.version}, ${QUICK ? 'BENCH_QUICK, ' : ''}${CONNECTIONS} connections, ${DURATION} s per run\n`);
+  process.stdout.write(`\nnode ${process.version}, ${QUICK ? 'BENCH_QUICK, ' : ''}${ONLY ? `BENCH_ONLY=${ONLY.join(',')}, ` : ''}${CONNECTIONS} connections, ${DURATION} s per run\n`);
 }
 
 await main();
