@@ -89,6 +89,34 @@ describe('Redis outage', () => {
       await stopRedis(redis);
     }
   });
+
+  it('answers 503 within BFF_REDIS_TIMEOUT while Redis hangs (connected, not answering), on every path', async () => {
+    const port = await freePort();
+    const redis = await startRedis(port);
+    const bff = await startBff(baseEnv(op, 'bff', keys, { REDIS_URL: `redis://127.0.0.1:${port}`, BFF_REDIS_TIMEOUT: '300' }));
+    try {
+      const browser = bff.browser();
+      assert.equal((await login(browser)).status, 302);
+      await getUser(browser).expect(200);
+      redis.kill('SIGSTOP'); // the socket stays open; nothing answers
+      // The hot path (our GETEX), express-session's load through connect-redis, a login transaction write.
+      for (const path of ['/bff/user', '/bff/logout?sid=x', '/bff/login']) {
+        const started = Date.now();
+        const res = await browser.agent.get(path).set('X-CSRF', '1').expect(503);
+        assert.equal(res.body.error, 'session_store_unavailable', path);
+        const took = Date.now() - started;
+        assert.ok(took >= 250 && took < 1000, `${path} took ${took} ms`);
+      }
+      redis.kill('SIGCONT');
+      // Nothing was lost: the commands that timed out did not end the session.
+      await getUser(browser).expect(200);
+      assert.deepEqual(unhandled, []);
+    } finally {
+      redis.kill('SIGCONT');
+      await bff.close();
+      await stopRedis(redis);
+    }
+  });
 });
 
 describe('a slow OP', () => {

@@ -71,7 +71,8 @@ export function createSessionMiddleware(config: Config, store: session.Store): R
     resave: false,
     saveUninitialized: false, // no session (and no store write) until a login succeeds
     rolling: true, // every response renews the idle timeout
-    unset: 'destroy',
+    // unset stays 'keep': with 'destroy', a request whose session failed to load (Redis slow or down)
+    // would delete that session when the response ends.
     cookie: { ...sessionCookieAttributes(config), maxAge: config.sessionIdleSeconds * 1000 },
   });
   return (req, res, next) => {

@@ -105,7 +105,8 @@ function connect(config: Config): { client: Redis; ping(): Promise<void>; isOpen
     reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 3000),
   };
   // Fail fast while disconnected (503) instead of queueing requests until Redis returns.
-  const common = { disableOfflineQueue: true, commandOptions: { timeout: config.redisCommandTimeoutMs } };
+  // (Commands are timed by withCommandTimeout, not by node-redis: see there.)
+  const common = { disableOfflineQueue: true };
   if (redis.mode === 'cluster') {
     const cluster = createCluster({ rootNodes: redis.nodes.map((url) => ({ url })), defaults: { socket, ...common } });
     return { client: cluster as unknown as Redis, ping: async () => void (await cluster.sendCommand(undefined, true, ['PING'])), isOpen: () => cluster.isOpen };
@@ -129,8 +130,50 @@ function connect(config: Config): { client: Redis; ping(): Promise<void>; isOpen
   };
 }
 
+/**
+ * The client with every command bounded by BFF_REDIS_TIMEOUT (a hung Redis
+ * means 503s, not requests that wait for ever), for our code and connect-redis
+ * alike. node-redis's own command timeout makes an AbortSignal.timeout() per
+ * command that lives for the whole timeout, however fast the reply: at
+ * thousands of requests per second V8 promotes them all, and the garbage
+ * collector's pauses become the BFF's p99. A timer cleared on reply dies young.
+ */
+export function withCommandTimeout(client: Redis, timeoutMs: number): Redis {
+  const timed = <A extends unknown[], T>(name: string, command: (...args: A) => Promise<T>) =>
+    (...args: A) => withinTimeout(command.apply(client, args), timeoutMs, `Redis ${name}`);
+  return {
+    get: timed('GET', client.get),
+    getEx: timed('GETEX', client.getEx),
+    set: timed('SET', client.set),
+    pTTL: timed('PTTL', client.pTTL),
+    getDel: timed('GETDEL', client.getDel),
+    del: timed('DEL', client.del),
+    sAdd: timed('SADD', client.sAdd),
+    sMembers: timed('SMEMBERS', client.sMembers),
+    sRem: timed('SREM', client.sRem),
+    expire: timed('EXPIRE', client.expire),
+    eval: timed('EVAL', client.eval),
+    on: (event, listener) => client.on(event, listener),
+    connect: () => client.connect(),
+    close: () => client.close(),
+  };
+}
+
+export function withinTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} took longer than ${timeoutMs} ms`)), timeoutMs);
+    work.then(
+      (value) => (clearTimeout(timer), resolve(value)),
+      (err: unknown) => (clearTimeout(timer), reject(err)),
+    );
+  });
+}
+
 function createRedisStores(config: Config, logger: Logger): Stores {
-  const { client, ping, isOpen } = connect(config);
+  const connection = connect(config);
+  const { isOpen } = connection;
+  const client = withCommandTimeout(connection.client, config.redisCommandTimeoutMs);
+  const ping = () => withinTimeout(connection.ping(), config.redisCommandTimeoutMs, 'Redis PING');
   const prefix = config.redisPrefix;
   // Without an error listener, a connection error would crash the process.
   let lastErrorLog = 0;
