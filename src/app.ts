@@ -2,15 +2,15 @@
 // own tests (supertest) and by server.ts. No I/O happens until a request
 // needs it: OP discovery is lazy and retried, Redis connects in the background.
 import express, { type Express } from 'express';
-import helmet from 'helmet';
 import { assertKeysFit, type Config } from './config.js';
 import type { BffContext } from './context.js';
 import { BffError } from './errors.js';
 import { errorHandler } from './http/error-response.js';
-import { requireCsrfHeader } from './http/csrf.js';
+import { serveHotPaths } from './http/hot-paths.js';
 import { createLogger, type Logger } from './logger.js';
 import { BffMetrics } from './metrics.js';
-import { requestLog } from './http/request-log.js';
+import { requestLog, requestStarter } from './http/request-log.js';
+import { securityHeaders, securityHeadersMiddleware } from './http/security-headers.js';
 import { metricsRoute } from './routes/metrics.js';
 import { KeyStore } from './keys.js';
 import { AccessTokens } from './oidc/access-tokens.js';
@@ -27,7 +27,7 @@ import { loginRoute } from './routes/login.js';
 import { logoutRoute } from './routes/logout.js';
 import { userRoute } from './routes/user.js';
 import { cookieNames, createSessionMiddleware } from './session/session.js';
-import { ApiSessions } from './session/api-session.js';
+import { SessionReader } from './session/session-reader.js';
 import { createStores, type Stores } from './session/stores.js';
 
 export { loadConfig, ConfigError, type Config } from './config.js';
@@ -71,42 +71,30 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
     dpop,
     logoutTokens: new LogoutTokenVerifier(config, provider, keys, stores.replay),
     stores,
-    apiSessions: new ApiSessions(config, stores, cookieNames(config).session),
+    sessionReader: new SessionReader(config, stores, cookieNames(config).session),
     cookies: cookieNames(config),
     metrics,
   };
 
   const app = express() as unknown as BffApp;
   app.disable('x-powered-by');
-  app.use(requestLog(logger));
+  // JSON answers here are per user and never cached (no-store): an ETag would be hashing for nothing.
+  app.set('etag', false);
   if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
-  const https = config.publicUrl.protocol === 'https:';
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: {
-          'form-action': ["'self'"],
-          'connect-src': ["'self'"],
-          // over plain http (local development) upgrading would break every request
-          'upgrade-insecure-requests': https ? [] : null,
-        },
-      },
-      strictTransportSecurity: https,
-    }),
-  );
+  const headers = securityHeaders(config);
+  serveHotPaths(app, [userRoute(ctx), apiProxyRoute(ctx)], { startRequest: requestStarter(logger), securityHeaders: headers, metrics });
+  app.use(requestLog(logger));
+  app.use(securityHeadersMiddleware(headers));
 
   app.get('/healthz', healthRoute);
   app.get('/readyz', readyRoute(ctx));
   app.get('/.well-known/jwks.json', jwksRoute(ctx));
   if (config.metrics.token !== undefined) app.get('/metrics', metricsRoute(metrics, config.metrics.token));
 
-  // API calls read their session themselves (session/api-session.ts): the hot path needs no express-session.
-  app.use('/bff/api', requireCsrfHeader, apiProxyRoute(ctx));
   const bff = express.Router();
   bff.use(createSessionMiddleware(config, stores.sessions));
   bff.get('/login', loginRoute(ctx));
   bff.get('/callback', callbackRoute(ctx));
-  bff.get('/user', requireCsrfHeader, userRoute(ctx));
   bff.get('/logout', logoutRoute(ctx));
   bff.post(
     '/backchannel-logout',

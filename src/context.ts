@@ -8,7 +8,7 @@ import type { CodeFlow } from './oidc/code-flow.js';
 import type { Dpop } from './oidc/dpop.js';
 import type { LogoutTokenVerifier } from './oidc/logout-token.js';
 import type { OpenIdProvider } from './oidc/provider.js';
-import type { ApiSessions } from './session/api-session.js';
+import type { SessionReader } from './session/session-reader.js';
 import type { Stores } from './session/stores.js';
 
 export interface BffContext {
@@ -21,7 +21,8 @@ export interface BffContext {
   dpop: Dpop;
   logoutTokens: LogoutTokenVerifier;
   stores: Stores;
-  apiSessions: ApiSessions;
+  /** The signed-in session of /bff/user and /bff/api calls, without express-session. */
+  sessionReader: SessionReader;
   cookies: { session: string; login: string };
   metrics: BffMetrics;
 }

@@ -2,6 +2,8 @@
 // start-up warnings and graceful stop.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import express from 'express';
+import request from 'supertest';
 import { bffClient, startOp, type TestOp } from './fixtures/op.js';
 import { BFF_ORIGIN, baseEnv, freePort, keysFor, spawnBff, startBff, type TestBff, type TestKeys } from './helpers/harness.js';
 
@@ -32,6 +34,45 @@ describe('health and readiness', () => {
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
     assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
     assert.equal(res.headers['x-powered-by'], undefined);
+  });
+
+  it('serves the hot paths (/bff/user, /bff/api) outside Express with the same headers, request ids, logs and errors', async () => {
+    const agent = bff.browser().agent;
+    const viaExpress = await agent.get('/healthz').expect(200);
+    const user = await agent.get('/bff/user').set('X-CSRF', '1').set('X-Request-Id', 'hot-123').expect(401);
+    const api = await agent.get('/bff/api/nowhere').set('X-CSRF', '1').expect(404);
+    const security = Object.keys(viaExpress.headers).filter((name) => !/^(date|connection|keep-alive|content-\w+|x-request-id|etag)$/.test(name));
+    assert.ok(security.includes('content-security-policy') && security.includes('referrer-policy'), security.join());
+    for (const res of [user, api]) {
+      for (const name of security) assert.equal(res.headers[name], viaExpress.headers[name], name);
+      assert.equal(res.headers['x-powered-by'], undefined);
+      assert.equal(res.headers['cache-control'], 'no-store');
+      assert.match(res.headers['content-type']!, /^application\/json/);
+    }
+    assert.deepEqual(user.body, { error: 'not_authenticated', error_description: 'No user is signed in.' });
+    assert.equal(api.body.error, 'not_found');
+    assert.equal(user.headers['x-request-id'], 'hot-123');
+    const lines = bff.logs.lines.map((l) => JSON.parse(l)).filter((l) => l.requestId === 'hot-123');
+    assert.deepEqual(lines.map((l) => [l.msg, l.code ?? l.status]), [['request refused', 'not_authenticated'], ['request', 401]]);
+    // A top-level navigation gets the error page, as on Express's routes.
+    const page = await agent.get('/bff/user').set('Sec-Fetch-Mode', 'navigate').expect(403);
+    assert.match(page.headers['content-type']!, /^text\/html/);
+    assert.match(page.text, /csrf_header_missing/);
+    // Only GET and HEAD are /bff/user; anything else is Express's 404; HEAD has no body.
+    await agent.post('/bff/user').set('X-CSRF', '1').expect(404);
+    const head = await agent.head('/bff/user').set('X-CSRF', '1').expect(401);
+    assert.equal(head.text, undefined);
+  });
+
+  it('keeps its hot paths when mounted in another Express app', async () => {
+    const host = express();
+    host.get('/host', (_req, res) => void res.send('host'));
+    host.use(bff.app);
+    await request(host).get('/host').expect(200, 'host');
+    const user = await request(host).get('/bff/user').set('X-CSRF', '1').expect(401);
+    assert.equal(user.body.error, 'not_authenticated');
+    assert.ok(user.headers['content-security-policy']);
+    await request(host).get('/healthz').expect(200);
   });
 
   it('answers unknown BFF endpoints with 404 JSON', async () => {

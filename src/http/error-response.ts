@@ -1,33 +1,42 @@
 // Renders every error the same way: JSON {error, error_description} for
 // fetch/XHR callers, a short HTML page for top-level navigations. Unknown
-// errors become a generic 500 that reveals nothing.
-import type { ErrorRequestHandler, Request, Response } from 'express';
+// errors become a generic 500 that reveals nothing. Works on Node's own
+// request and response, for Express and the hot paths alike.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import accepts from 'accepts';
+import type { ErrorRequestHandler } from 'express';
 import { BffError } from '../errors.js';
 import { describe } from '../logger.js';
 import type { BffMetrics } from '../metrics.js';
-import { pathOf } from './request-log.js';
+import { pathOf, type LoggedRequest } from './request-log.js';
 
-export function sendError(req: Request, res: Response, error: BffError): void {
-  res.status(error.status);
-  res.set('Cache-Control', 'no-store');
-  if (wantsHtml(req)) {
-    res.type('html').send(errorPage(error));
-  } else {
-    res.json({ error: error.code, error_description: error.description });
-  }
+function sendError(req: IncomingMessage, res: ServerResponse, error: BffError): void {
+  res.statusCode = error.status;
+  res.setHeader('Cache-Control', 'no-store');
+  const html = wantsHtml(req);
+  const body = html ? errorPage(error) : JSON.stringify({ error: error.code, error_description: error.description });
+  res.setHeader('Content-Type', html ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+/** Logs a failed request, counts it, and answers with the error (unless the response has begun). */
+export function failRequest(metrics: BffMetrics, err: unknown, req: LoggedRequest, res: ServerResponse): void {
+  const error = asBffError(err);
+  const path = pathOf(req);
+  const log = { code: error.code, status: error.status, method: req.method, path, error: describe(error.cause ?? err) };
+  if (error.status >= 500) req.log.error(log, 'request failed');
+  else req.log.warn(log, 'request refused');
+  if (path === '/bff/callback') metrics.callbackFailures.inc({ code: error.code });
+  if (error.code === 'session_store_unavailable') metrics.storeErrors.inc();
+  if (res.headersSent) res.destroy();
+  else sendError(req, res, error);
 }
 
 export function errorHandler(metrics: BffMetrics): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err);
-    const error = asBffError(err);
-    const path = pathOf(req);
-    const log = { code: error.code, status: error.status, method: req.method, path, error: describe(error.cause ?? err) };
-    if (error.status >= 500) req.log.error(log, 'request failed');
-    else req.log.warn(log, 'request refused');
-    if (path === '/bff/callback') metrics.callbackFailures.inc({ code: error.code });
-    if (error.code === 'session_store_unavailable') metrics.storeErrors.inc();
-    sendError(req, res, error);
+    failRequest(metrics, err, req, res);
   };
 }
 
@@ -43,10 +52,10 @@ function asBffError(err: unknown): BffError {
 
 // A top-level navigation (the browser following a link or a redirect) gets a page;
 // fetch() and XHR get JSON. Sec-Fetch-Mode is authoritative where browsers send it.
-function wantsHtml(req: Request): boolean {
-  const mode = req.get('sec-fetch-mode');
-  if (mode !== undefined) return mode === 'navigate';
-  return req.accepts(['json', 'html']) === 'html';
+function wantsHtml(req: IncomingMessage): boolean {
+  const mode = req.headers['sec-fetch-mode'];
+  if (typeof mode === 'string') return mode === 'navigate';
+  return accepts(req).type(['json', 'html']) === 'html';
 }
 
 function errorPage(error: BffError): string {

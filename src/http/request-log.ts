@@ -1,11 +1,19 @@
 // One log line per request, with a request id that also goes to the client
 // (X-Request-Id) and into every log line about the request. Paths are logged
 // without their query: a callback's query holds the authorization code.
+// Works on Node's own request and response, for Express and the hot paths alike.
 import { randomUUID } from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 
 const INCOMING_ID = /^[\w.:-]{1,128}$/;
+
+/** A request once startRequest has seen it. */
+export interface LoggedRequest extends IncomingMessage {
+  id: string;
+  log: Logger;
+}
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -14,34 +22,44 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export function requestLog(logger: Logger): RequestHandler {
+/** Gives the request its id and logger, and logs it when it ends (at info). */
+export function requestStarter(logger: Logger): (req: IncomingMessage, res: ServerResponse) => LoggedRequest {
   const accessLog = logger.isLevelEnabled('info');
-  return (req, res, next) => {
-    const incoming = req.get('x-request-id');
-    req.id = incoming !== undefined && INCOMING_ID.test(incoming) ? incoming : randomUUID();
-    // The child logger is made on first use: most requests log nothing but the access line.
-    let child: Logger | undefined;
-    Object.defineProperty(req, 'log', { get: () => (child ??= logger.child({ requestId: req.id })), configurable: true });
-    res.setHeader('X-Request-Id', req.id);
+  return (req, res) => {
+    const logged = req as LoggedRequest;
+    const incoming = req.headers['x-request-id'];
+    logged.id = typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : randomUUID();
+    // Made eagerly (pino's children are cheap): a lazy getter defined per request would give each
+    // request object its own hidden class, which V8 keeps until the next full GC.
+    logged.log = logger.child({ requestId: logged.id });
+    res.setHeader('X-Request-Id', logged.id);
     if (accessLog) {
       const started = process.hrtime.bigint();
       // 'close', not 'finish': a request the client abandoned gets its line too.
       res.once('close', () => {
         const path = pathOf(req);
         const quiet = path === '/healthz' || path === '/readyz' || path === '/metrics';
-        req.log[quiet ? 'debug' : 'info'](
+        logged.log[quiet ? 'debug' : 'info'](
           { method: req.method, path, status: res.statusCode, durationMs: Number(process.hrtime.bigint() - started) / 1e6 },
           'request',
         );
       });
     }
+    return logged;
+  };
+}
+
+export function requestLog(logger: Logger): RequestHandler {
+  const start = requestStarter(logger);
+  return (req, res, next) => {
+    start(req, res);
     next();
   };
 }
 
-/** The request's full path without its query (routers rewrite req.path). */
-export function pathOf(req: Request): string {
-  const url = req.originalUrl;
+/** The request's full path without its query (routers rewrite req.url, not originalUrl). */
+export function pathOf(req: IncomingMessage & { originalUrl?: string }): string {
+  const url = req.originalUrl ?? req.url ?? '/';
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
 }

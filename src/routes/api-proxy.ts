@@ -6,12 +6,13 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Transform, pipeline } from 'node:stream';
-import type { Request, RequestHandler, Response } from 'express';
 import type { ApiRoute } from '../config.js';
 import type { BffContext } from '../context.js';
 import { BffError, badRequest } from '../errors.js';
+import { requireCsrfHeader } from '../http/csrf.js';
+import type { HotPath } from '../http/hot-paths.js';
 import { isNonceChallenge } from '../oidc/dpop.js';
-import type { ApiSession } from '../session/api-session.js';
+import type { ReadSession } from '../session/session-reader.js';
 import type { SessionTokens } from '../session/session.js';
 import { notAuthenticated } from './user.js';
 
@@ -35,82 +36,90 @@ const NONCE_REPLAY_MAX_BODY_BYTES = 64 * 1024;
 
 const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256 }) };
 
-export function apiProxyRoute(ctx: BffContext): RequestHandler {
-  const { config } = ctx;
-  return async (req, res) => {
-    const target = resolveTarget(req.originalUrl, config.api.routes);
-    if (target === undefined) throw new BffError(404, 'not_found', 'There is no such API route.');
-    const { route, url } = target;
-
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > config.api.maxBodyBytes) {
-      throw new BffError(413, 'request_too_large', `The request body is larger than ${config.api.maxBodyBytes} bytes.`);
-    }
-    // A browser that goes away cancels the upstream call too: no socket is left waiting.
-    const call: UpstreamCall = { browserGone: false };
-    res.once('close', () => {
-      if (res.writableFinished) return;
-      call.browserGone = true;
-      call.request?.destroy();
-    });
-
-    let tokens: SessionTokens | undefined;
-    let session: ApiSession | undefined;
-    if (route.token !== 'none') {
-      session = await ctx.apiSessions.load(req, res);
-      if (session === undefined && route.token === 'required') throw notAuthenticated();
-      if (session !== undefined) {
-        tokens = await ctx.accessTokens.forSession(session.id, session.data.tokens).catch(
-          // On an optional route, a session that just ended (refresh refused) means: go on without a token.
-          (err: unknown) => (route.token === 'optional' && (err as BffError).code === 'not_authenticated' ? undefined : Promise.reject(err)),
-        );
-      }
-    }
-
-    const started = process.hrtime.bigint();
-    const observe = (status: number | string) => {
-      ctx.metrics.proxyRequests.inc({ route: route.path, status: String(status) });
-      ctx.metrics.proxyDuration.observe({ route: route.path }, Number(process.hrtime.bigint() - started) / 1e9);
-    };
-    const pass = (upstream: http.IncomingMessage) => {
-      observe(upstream.statusCode ?? 502);
-      relay(upstream, res, config.api.timeoutMs);
-    };
-    try {
-      const replayable = RETRYABLE.has(req.method);
-      let body: Request | Buffer | undefined = replayable ? undefined : req;
-      // A small body is read first under DPoP, so that it can be sent again with the API's nonce.
-      if (body !== undefined && tokens?.dpopKey !== undefined && declared > 0 && declared <= NONCE_REPLAY_MAX_BODY_BYTES) body = await readBody(req);
-      const send = () => forward(req, url, credentials(ctx, req.method, url, tokens), ctx, call, body);
-      let upstream = await send();
-      if (tokens?.dpopKey !== undefined && isNonceChallenge(upstream.statusCode, upstream.headers['www-authenticate'])) {
-        if (replayable || Buffer.isBuffer(body)) {
-          // RFC 9449 section 9: the API wants its nonce in the proof; it came with this answer.
-          upstream.resume();
-          upstream = await send();
-        }
-        // Still (or unreplayable): a nonce problem, not a stale token; refreshing would not help.
-        if (isNonceChallenge(upstream.statusCode, upstream.headers['www-authenticate'])) return pass(upstream);
-      }
-      if (upstream.statusCode === 401 && session !== undefined && tokens !== undefined && replayable) {
-        // The token may have been revoked or expired early: refresh once and retry.
-        upstream.resume();
-        tokens = await ctx.accessTokens.forSession(session.id, tokens, tokens.accessToken);
-        upstream = await send();
-      }
-      pass(upstream);
-    } catch (err) {
-      observe((err as BffError).status ?? 502);
-      throw err;
-    }
+/** A hot path (http/hot-paths.ts): every API call, outside Express. */
+export function apiProxyRoute(ctx: BffContext): HotPath {
+  return {
+    serves: (_method, path) => path === '/bff/api' || path.startsWith('/bff/api/'),
+    handle: (req, res) => proxy(ctx, req, res),
   };
 }
 
+async function proxy(ctx: BffContext, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const { config } = ctx;
+  requireCsrfHeader(req);
+  const method = req.method!; // always set on a server's request
+  const target = resolveTarget(req.url!, config.api.routes);
+  if (target === undefined) throw new BffError(404, 'not_found', 'There is no such API route.');
+  const { route, url } = target;
+
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > config.api.maxBodyBytes) {
+    throw new BffError(413, 'request_too_large', `The request body is larger than ${config.api.maxBodyBytes} bytes.`);
+  }
+  // A browser that goes away cancels the upstream call too: no socket is left waiting.
+  const call: UpstreamCall = { browserGone: false };
+  res.once('close', () => {
+    if (res.writableFinished) return;
+    call.browserGone = true;
+    call.request?.destroy();
+  });
+
+  let tokens: SessionTokens | undefined;
+  let session: ReadSession | undefined;
+  if (route.token !== 'none') {
+    session = await ctx.sessionReader.load(req, res);
+    if (session === undefined && route.token === 'required') throw notAuthenticated();
+    if (session !== undefined) {
+      tokens = await ctx.accessTokens.forSession(session.id, session.data.tokens).catch(
+        // On an optional route, a session that just ended (refresh refused) means: go on without a token.
+        (err: unknown) => (route.token === 'optional' && (err as BffError).code === 'not_authenticated' ? undefined : Promise.reject(err)),
+      );
+    }
+  }
+
+  const started = process.hrtime.bigint();
+  const observe = (status: number | string) => {
+    ctx.metrics.proxyRequests.inc({ route: route.path, status: String(status) });
+    ctx.metrics.proxyDuration.observe({ route: route.path }, Number(process.hrtime.bigint() - started) / 1e9);
+  };
+  const pass = (upstream: http.IncomingMessage) => {
+    observe(upstream.statusCode ?? 502);
+    relay(upstream, res, config.api.timeoutMs);
+  };
+  try {
+    const replayable = RETRYABLE.has(method);
+    let body: http.IncomingMessage | Buffer | undefined = replayable ? undefined : req;
+    // A small body is read first under DPoP, so that it can be sent again with the API's nonce.
+    if (body !== undefined && tokens?.dpopKey !== undefined && declared > 0 && declared <= NONCE_REPLAY_MAX_BODY_BYTES) body = await readBody(req);
+    const send = () => forward(req, url, credentials(ctx, method, url, tokens), ctx, call, body);
+    let upstream = await send();
+    if (tokens?.dpopKey !== undefined && isNonceChallenge(upstream.statusCode, upstream.headers['www-authenticate'])) {
+      if (replayable || Buffer.isBuffer(body)) {
+        // RFC 9449 section 9: the API wants its nonce in the proof; it came with this answer.
+        upstream.resume();
+        upstream = await send();
+      }
+      // Still (or unreplayable): a nonce problem, not a stale token; refreshing would not help.
+      if (isNonceChallenge(upstream.statusCode, upstream.headers['www-authenticate'])) return pass(upstream);
+    }
+    if (upstream.statusCode === 401 && session !== undefined && tokens !== undefined && replayable) {
+      // The token may have been revoked or expired early: refresh once and retry.
+      upstream.resume();
+      tokens = await ctx.accessTokens.forSession(session.id, tokens, tokens.accessToken);
+      upstream = await send();
+    }
+    pass(upstream);
+  } catch (err) {
+    observe((err as BffError).status ?? 502);
+    throw err;
+  }
+}
+
 /** The route and upstream URL for a request, or undefined; BffError(400) for traversal attempts. */
-export function resolveTarget(originalUrl: string, routes: readonly ApiRoute[]): { route: ApiRoute; url: URL } | undefined {
-  const queryStart = originalUrl.indexOf('?');
-  const rawPath = queryStart === -1 ? originalUrl : originalUrl.slice(0, queryStart);
-  const query = queryStart === -1 ? '' : originalUrl.slice(queryStart);
+export function resolveTarget(requestUrl: string, routes: readonly ApiRoute[]): { route: ApiRoute; url: URL } | undefined {
+  const queryStart = requestUrl.indexOf('?');
+  const rawPath = queryStart === -1 ? requestUrl : requestUrl.slice(0, queryStart);
+  const query = queryStart === -1 ? '' : requestUrl.slice(queryStart);
   const route = routes.find((r) => rawPath === r.path || rawPath.startsWith(`${r.path}/`));
   if (route === undefined) return undefined;
   const rest = rawPath.slice(route.path.length);
@@ -156,12 +165,12 @@ interface UpstreamCall {
 }
 
 function forward(
-  req: Request,
+  req: http.IncomingMessage,
   url: URL,
   credentials: http.OutgoingHttpHeaders,
   ctx: BffContext,
   call: UpstreamCall,
-  body: Request | Buffer | undefined,
+  body: http.IncomingMessage | Buffer | undefined,
 ): Promise<http.IncomingMessage> {
   const { config } = ctx;
   const headers: http.OutgoingHttpHeaders = {};
@@ -222,7 +231,7 @@ function forward(
 }
 
 /** The whole body of a request whose Content-Length was checked to be small. */
-async function readBody(req: Request): Promise<Buffer> {
+async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
@@ -241,8 +250,8 @@ function upstreamFailure(err: unknown): BffError {
   return new BffError(502, 'upstream_unreachable', 'The API cannot be reached.', { cause: err });
 }
 
-function relay(upstream: http.IncomingMessage, res: Response, idleTimeoutMs: number): void {
-  res.status(upstream.statusCode ?? 502);
+function relay(upstream: http.IncomingMessage, res: http.ServerResponse, idleTimeoutMs: number): void {
+  res.statusCode = upstream.statusCode ?? 502;
   const connectionListed = new Set(String(upstream.headers.connection ?? '').toLowerCase().split(',').map((h) => h.trim()));
   for (const [name, value] of Object.entries(upstream.headers)) {
     if (!NOT_FORWARDED_DOWN.has(name) && !connectionListed.has(name) && value !== undefined) res.setHeader(name, value);

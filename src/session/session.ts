@@ -85,17 +85,6 @@ export function createSessionMiddleware(config: Config, store: session.Store): R
   };
 }
 
-/**
- * Reads the session without extending its idle timeout (`?slide=false`):
- * express-session renews the cookie's expiry on every response unless the
- * session's touch() is a no-op, and the store's TTL follows the cookie.
- */
-export function holdIdleTimeout(req: Request, remainingMs: number | undefined): void {
-  Object.defineProperty(req.session, 'touch', { value: () => req.session, configurable: true });
-  // The cookie loaded from Redis carries the expiry of the last full save; the key's TTL is the truth.
-  if (remainingMs !== undefined) req.session.cookie.expires = new Date(Date.now() + remainingMs);
-}
-
 /** Whether stored session data is a completed login's. */
 export function isSignedIn(s: Partial<session.SessionData> | null | undefined): s is SignedInData {
   return s?.user !== undefined && s.tokens !== undefined && s.logoutId !== undefined && s.createdAt !== undefined;
@@ -118,10 +107,6 @@ export async function authenticatedSession(req: Request, config: Config): Promis
     return undefined;
   }
   return s as AuthenticatedSession;
-}
-
-export function absoluteExpiry(s: AuthenticatedSession, config: Config): number {
-  return s.createdAt + config.sessionAbsoluteSeconds;
 }
 
 export function destroySession(req: Request): Promise<void> {

@@ -1,0 +1,42 @@
+// The security headers of every response (helmet, with our CSP). They depend
+// only on the configuration, so helmet runs once, at start, and its headers
+// are replayed on each response: the same set on Express's routes and on the
+// hot paths (hot-paths.ts), which Express never sees.
+import type { ServerResponse } from 'node:http';
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Config } from '../config.js';
+
+export type HeaderList = ReadonlyArray<readonly [string, string]>;
+
+export function securityHeaders(config: Config): HeaderList {
+  const https = config.publicUrl.protocol === 'https:';
+  const middleware = helmet({
+    contentSecurityPolicy: {
+      directives: {
+        'form-action': ["'self'"],
+        'connect-src': ["'self'"],
+        // over plain http (local development) upgrading would break every request
+        'upgrade-insecure-requests': https ? [] : null,
+      },
+    },
+    strictTransportSecurity: https,
+  });
+  const headers: Array<[string, string]> = [];
+  const recorder = { setHeader: (name: string, value: unknown) => headers.push([name, String(value)]), removeHeader: () => {} };
+  let failure: unknown;
+  middleware({} as never, recorder as never, (err?: unknown) => (failure = err));
+  if (failure !== undefined) throw failure;
+  return headers;
+}
+
+export function setHeaders(res: ServerResponse, headers: HeaderList): void {
+  for (const [name, value] of headers) res.setHeader(name, value);
+}
+
+export function securityHeadersMiddleware(headers: HeaderList): RequestHandler {
+  return (_req, res, next) => {
+    setHeaders(res, headers);
+    next();
+  };
+}
