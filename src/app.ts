@@ -78,7 +78,8 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
 
   const app = express() as unknown as BffApp;
   app.disable('x-powered-by');
-  // JSON answers here are per user and never cached (no-store): an ETag would be hashing for nothing.
+  // An ETag is a hash of every body, for nothing: the JSON answers are per user (no-store) or, for the
+  // JWKS, cached for a minute; express.static makes its own for the SPA's files.
   app.set('etag', false);
   if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
   const headers = securityHeaders(config);

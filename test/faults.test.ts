@@ -99,10 +99,11 @@ describe('Redis outage', () => {
       assert.equal((await login(browser)).status, 302);
       await getUser(browser).expect(200);
       redis.kill('SIGSTOP'); // the socket stays open; nothing answers
-      // The hot path (our GETEX), express-session's load through connect-redis, a login transaction write.
-      for (const path of ['/bff/user', '/bff/logout?sid=x', '/bff/login']) {
+      // The hot path (GETEX; GET + PTTL), express-session's load through connect-redis, and (without a
+      // session cookie) a login transaction's write.
+      for (const [path, agent] of [['/bff/user', browser.agent], ['/bff/user?slide=false', browser.agent], ['/bff/logout?sid=x', browser.agent], ['/bff/login', bff.browser().agent]] as const) {
         const started = Date.now();
-        const res = await browser.agent.get(path).set('X-CSRF', '1').expect(503);
+        const res = await agent.get(path).set('X-CSRF', '1').expect(503);
         assert.equal(res.body.error, 'session_store_unavailable', path);
         const took = Date.now() - started;
         assert.ok(took >= 250 && took < 1000, `${path} took ${took} ms`);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import express from 'express';
 import request from 'supertest';
 import { bffClient, startOp, type TestOp } from './fixtures/op.js';
-import { BFF_ORIGIN, baseEnv, freePort, keysFor, spawnBff, startBff, type TestBff, type TestKeys } from './helpers/harness.js';
+import { BFF_ORIGIN, baseEnv, freePort, keysFor, signIn, spawnBff, startBff, type TestBff, type TestKeys } from './helpers/harness.js';
 
 describe('health and readiness', () => {
   let op: TestOp;
@@ -58,21 +58,25 @@ describe('health and readiness', () => {
     const page = await agent.get('/bff/user').set('Sec-Fetch-Mode', 'navigate').expect(403);
     assert.match(page.headers['content-type']!, /^text\/html/);
     assert.match(page.text, /csrf_header_missing/);
-    // Only GET and HEAD are /bff/user; anything else is Express's 404; HEAD has no body.
+    // Only GET and HEAD are /bff/user (in any case, with or without a trailing slash, as Express matched it).
     await agent.post('/bff/user').set('X-CSRF', '1').expect(404);
     const head = await agent.head('/bff/user').set('X-CSRF', '1').expect(401);
-    assert.equal(head.text, undefined);
+    assert.ok(head.headers['content-security-policy'] && head.headers['x-request-id']);
+    assert.equal((await agent.get('/BFF/User/').set('X-CSRF', '1').expect(401)).body.error, 'not_authenticated');
   });
 
-  it('keeps its hot paths when mounted in another Express app', async () => {
+  it('keeps its hot paths when mounted in another Express app, under a prefix', async () => {
     const host = express();
     host.get('/host', (_req, res) => void res.send('host'));
-    host.use(bff.app);
+    host.use('/auth', bff.app);
     await request(host).get('/host').expect(200, 'host');
-    const user = await request(host).get('/bff/user').set('X-CSRF', '1').expect(401);
-    assert.equal(user.body.error, 'not_authenticated');
+    const { cookie } = await signIn(bff);
+    const user = await request(host).get('/auth/bff/user').set('X-CSRF', '1').set('Cookie', cookie).expect(200);
+    assert.equal(user.body.claims.sub, 'alice');
     assert.ok(user.headers['content-security-policy']);
-    await request(host).get('/healthz').expect(200);
+    const api = await request(host).get('/auth/bff/api/nowhere').set('X-CSRF', '1').set('Cookie', cookie).expect(404);
+    assert.equal(api.body.error, 'not_found');
+    await request(host).get('/auth/healthz').expect(200);
   });
 
   it('answers unknown BFF endpoints with 404 JSON', async () => {

@@ -43,7 +43,7 @@ export function errorHandler(metrics: BffMetrics): ErrorRequestHandler {
 function asBffError(err: unknown): BffError {
   if (err instanceof BffError) return err;
   // Errors body-parser and friends raise for malformed requests carry a 4xx status.
-  const status = (err as { status?: unknown }).status;
+  const status = typeof err === 'object' && err !== null ? (err as { status?: unknown }).status : undefined;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new BffError(status, 'invalid_request', 'The request is malformed.', { cause: err });
   }

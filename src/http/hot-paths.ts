@@ -44,7 +44,13 @@ export function serveHotPaths(app: Express, paths: readonly HotPath[], options: 
     if (hot === undefined) return expressHandle.call(this, req, res, next);
     const logged = options.startRequest(req, res);
     setHeaders(res, options.securityHeaders);
-    hot.handle(logged, res).catch((err: unknown) => failRequest(options.metrics, err, logged, res));
+    hot.handle(logged, res).catch((err: unknown) => {
+      try {
+        failRequest(options.metrics, err, logged, res);
+      } catch {
+        res.destroy(); // never an unhandled rejection, never a response left open
+      }
+    });
   };
 }
 

@@ -19,11 +19,12 @@ export function backchannelLogoutRoute(ctx: BffContext): RequestHandler {
       metrics.backchannelLogouts.inc({ outcome: 'refused' });
       throw err;
     });
-    const candidates = await stores.sessionIndex.find(target.sid ? { opSid: target.sid } : { sub: target.sub! });
     let ended = 0;
     try {
+      const candidates = await stores.sessionIndex.find(target.sid ? { opSid: target.sid } : { sub: target.sub! });
       ended = await endSessions(ctx, candidates, target);
     } catch (err) {
+      // Not done: the OP's retry of this token must not count as a replay.
       await stores.replay.forget(target.jti).catch(() => {});
       throw err;
     }

@@ -6,11 +6,14 @@ import { BffError, badRequest } from '../errors.js';
 import { requireCsrfHeader } from '../http/csrf.js';
 import { queryValues, sendJson, type HotPath } from '../http/hot-paths.js';
 
+const USER_PATH = /^\/bff\/user\/?$/i;
+
 export const notAuthenticated = () => new BffError(401, 'not_authenticated', 'No user is signed in.');
 
 export function userRoute(ctx: BffContext): HotPath {
   return {
-    serves: (method, path) => path === '/bff/user' && (method === 'GET' || method === 'HEAD'),
+    // As Express's router matched it: any case, with or without a trailing slash.
+    serves: (method, path) => (method === 'GET' || method === 'HEAD') && USER_PATH.test(path),
     handle: async (req, res) => {
       requireCsrfHeader(req);
       const slide = queryValues(req.url, 'slide');

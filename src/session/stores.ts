@@ -104,9 +104,9 @@ function connect(config: Config): { client: Redis; ping(): Promise<void>; isOpen
     connectTimeout: 5000,
     reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 3000),
   };
-  // Fail fast while disconnected (503) instead of queueing requests until Redis returns.
-  // (Commands are timed by withCommandTimeout, not by node-redis: see there.)
-  const common = { disableOfflineQueue: true };
+  // Fail fast while disconnected (503) instead of queueing requests until Redis returns, and
+  // bound the queue of a Redis that hangs. (Commands are timed by withCommandTimeout: see there.)
+  const common = { disableOfflineQueue: true, commandsQueueMaxLength: 10_000 };
   if (redis.mode === 'cluster') {
     const cluster = createCluster({ rootNodes: redis.nodes.map((url) => ({ url })), defaults: { socket, ...common } });
     return { client: cluster as unknown as Redis, ping: async () => void (await cluster.sendCommand(undefined, true, ['PING'])), isOpen: () => cluster.isOpen };
@@ -137,6 +137,9 @@ function connect(config: Config): { client: Redis; ping(): Promise<void>; isOpen
  * command that lives for the whole timeout, however fast the reply: at
  * thousands of requests per second V8 promotes them all, and the garbage
  * collector's pauses become the BFF's p99. A timer cleared on reply dies young.
+ * As with node-redis's timeout, a command already sent still runs if Redis
+ * answers later. connect-redis gets this client too: express-session uses only
+ * its get/set/expire/del (not all(), ids(), length() or clear()).
  */
 export function withCommandTimeout(client: Redis, timeoutMs: number): Redis {
   const timed = <A extends unknown[], T>(name: string, command: (...args: A) => Promise<T>) =>
