@@ -120,6 +120,35 @@ describe('Redis outage', () => {
   });
 });
 
+describe('back-channel logout while Redis hangs', () => {
+  it('answers 503 and does not count the token as used: the OP\'s retry ends the session', async () => {
+    const keys = await keysFor();
+    const op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks)], keys.privateJwks.keys[1]!);
+    const port = await freePort();
+    const redis = await startRedis(port);
+    const bff = await startBff(baseEnv(op, 'bff', keys, { REDIS_URL: `redis://127.0.0.1:${port}`, BFF_REDIS_TIMEOUT: '300' }));
+    try {
+      const browser = bff.browser();
+      assert.equal((await login(browser, { user: 'alice' })).status, 302);
+      await getUser(browser).expect(200);
+      const claims = { iss: op.issuer, aud: 'bff', iat: Math.floor(Date.now() / 1000), jti: 'retried-jti', sub: 'alice', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } };
+      const token = await op.encryptForBff(await op.signAsOp(claims, { typ: 'logout+jwt' }));
+      const post = () => bff.browser().agent.post('/bff/backchannel-logout').type('form').send({ logout_token: token });
+
+      redis.kill('SIGSTOP');
+      assert.equal((await post().expect(503)).body.error, 'session_store_unavailable');
+      redis.kill('SIGCONT'); // the timed-out SET NX of the jti runs now, and the undo after it
+      await post().expect(200);
+      await getUser(browser).expect(401);
+    } finally {
+      redis.kill('SIGCONT');
+      await bff.close();
+      await stopRedis(redis);
+      await op.close();
+    }
+  });
+});
+
 describe('a slow OP', () => {
   let op: HostileOp;
   let keys: TestKeys;
