@@ -59,7 +59,7 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
   const stores: Stores = createStores(config, logger);
   const keys = new KeyStore(config.keys, config.keysFile);
   const provider = new OpenIdProvider(config, keys, logger);
-  const metrics = new BffMetrics();
+  const metrics = new BffMetrics({ processMetrics: config.metrics.token !== undefined || config.metrics.port !== undefined });
   const dpop = new Dpop(config.dpop);
   const ctx: BffContext = {
     config,

@@ -34,7 +34,12 @@ export class BffMetrics {
   });
   readonly storeErrors = new Counter({ name: 'bff_session_store_errors_total', help: 'Requests answered 503 session_store_unavailable', registers: [this.registry] });
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'bff_' });
+  /**
+   * `processMetrics`: also Node's own (memory, CPU, event loop, GC). Only when
+   * /metrics is served: their collectors (a GC observer, an event-loop delay
+   * monitor) run for as long as the process does.
+   */
+  constructor({ processMetrics }: { processMetrics: boolean }) {
+    if (processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'bff_' });
   }
 }

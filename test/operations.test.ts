@@ -71,10 +71,11 @@ describe('logs and metrics', () => {
     assert.match(res.text, /bff_process_resident_memory_bytes/);
   });
 
-  it('is not served on the main port without a token', async () => {
+  it('is not served on the main port without a token (and Node\'s own metrics are not collected)', async () => {
     const plain = await startBff(baseEnv(op, 'bff', keys));
     try {
       await plain.browser().agent.get('/metrics').expect(404);
+      assert.equal(plain.app.bff.context.metrics.registry.getSingleMetric('bff_process_resident_memory_bytes'), undefined);
     } finally {
       await plain.close();
     }
@@ -86,7 +87,9 @@ describe('logs and metrics', () => {
     try {
       const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
       assert.equal(res.status, 200);
-      assert.match(await res.text(), /bff_logins_started_total 0/);
+      const text = await res.text();
+      assert.match(text, /bff_logins_started_total 0/);
+      assert.match(text, /bff_process_resident_memory_bytes/);
       assert.equal((await fetch(`${server.url}/metrics`)).status, 404);
     } finally {
       await server.stop();
