@@ -311,20 +311,32 @@ async function main() {
       const policy = { requireEncryption: true, jweAlgs: ['RSA-OAEP-256'], jweEncs: ['A256GCM'], jwsAlgs: ['PS256'], maxTokenBytes: 65536 };
       const verifyOptions = { issuer: op.issuer, audience: 'bff', algorithms: ['PS256'] };
       const decryptKey = keySet.decryption[0]!.key;
-      const time = async (work: () => Promise<unknown>) => {
-        for (let i = 0; i < 50; i++) await work();
+      // The two run in alternating rounds, and each keeps its best round: a burst of noise from this shared
+      // machine then cannot land on one of them only.
+      const ROUNDS = 5;
+      const round = async (work: () => Promise<unknown>) => {
         const t0 = performance.now();
-        for (let i = 0; i < CRYPTO_OPS; i++) await work();
-        return CRYPTO_OPS / ((performance.now() - t0) / 1000);
+        for (let i = 0; i < CRYPTO_OPS / ROUNDS; i++) await work();
+        return CRYPTO_OPS / ROUNDS / ((performance.now() - t0) / 1000);
       };
-      const bare = await time(async () => {
+      const bareWork = async () => {
         const { plaintext } = await compactDecrypt(jwe, decryptKey);
         await jwtVerify(new TextDecoder().decode(plaintext), opSigner.publicKey, verifyOptions);
-      });
-      const ours = await time(async () => {
+      };
+      const ourWork = async () => {
         const opened = await openToken(jwe, 'id_token', policy, keySet.decryption);
         await jwtVerify(opened.jws, opSigner.publicKey, verifyOptions);
-      });
+      };
+      for (let i = 0; i < 50; i++) {
+        await bareWork(); // warm-up
+        await ourWork();
+      }
+      let bare = 0;
+      let ours = 0;
+      for (let r = 0; r < ROUNDS; r++) {
+        bare = Math.max(bare, await round(bareWork));
+        ours = Math.max(ours, await round(ourWork));
+      }
       rows.push({
         scenario: '2. id_token processing (RSA-OAEP-256 2048 + A256GCM, PS256)',
         measure: 'tokens/s, one core',
@@ -345,10 +357,11 @@ async function main() {
 
     // --- 3 and 4. Logins, memory ------------------------------------------------------------
     if (runs('3', '4')) {
-      // Warm-up first: V8 grows its heap to the working set once, and keeps it (RSS is not a leak detector;
-      // `npm run bench:heap` measures the heap after full GCs).
-      await logins(bff.url, op.issuer, LOGINS / 10, 20);
-      await cannon(`${bff.url}/bff/user`, bffHeaders, { amount: USER_REQUESTS / 10 });
+      // Warm-up first, a fifth of the run: V8 grows its heap to the working set once and keeps it, and the
+      // bounded caches (1,000 DPoP keys) fill. (RSS is not a leak detector; `npm run bench:heap` measures
+      // the heap after full GCs.)
+      await logins(bff.url, op.issuer, LOGINS / 5, 20);
+      await cannon(`${bff.url}/bff/user`, bffHeaders, { amount: USER_REQUESTS / 5 });
       const rssStart = rss(bff.pid);
       const loginRate = await logins(bff.url, op.issuer, LOGINS, 20);
       const rssAfterLogins = rss(bff.pid);
