@@ -29,7 +29,7 @@ export interface Locks {
 
 /** Remembers values (logout token jtis) to refuse their second use. */
 export interface ReplayGuard {
-  /** True the first time `value` is seen within `ttlSeconds`. */
+  /** True the first time `value` is seen within `ttlSeconds`. When it fails (503), `value` is not counted as seen. */
   firstUse(value: string, ttlSeconds: number): Promise<boolean>;
   /** Forgets `value`, so that a request that failed half-way can be retried. */
   forget(value: string): Promise<void>;
@@ -49,7 +49,7 @@ export interface Stores {
   updateSession(sessionId: string, change: (stored: session.SessionData) => session.SessionData): Promise<boolean>;
   /**
    * Reads a session and restarts its idle timeout in one step (Redis GETEX):
-   * what express-session's rolling touch does, for the API proxy's hot path.
+   * what express-session's rolling touch does, for the hot paths (session-reader.ts).
    */
   loadSessionSliding(sessionId: string, idleSeconds: number): Promise<session.SessionData | undefined>;
   /** Milliseconds until an idle session expires in the store; undefined when the store cannot tell. */
@@ -191,6 +191,7 @@ function createRedisStores(config: Config, logger: Logger): Stores {
 
   const guarded = <T>(work: Promise<T>) => work.catch((err: unknown) => Promise.reject(storeUnavailable(err)));
   const hashed = (kind: string, value: string) => `${prefix}idx:${kind}:${createHash('sha256').update(value).digest('base64url')}`;
+  const indexKeys = (entry: { sub: string; opSid: string | undefined }) => [hashed('sub', entry.sub), ...(entry.opSid ? [hashed('sid', entry.opSid)] : [])];
 
   return {
     kind: 'redis',
@@ -200,7 +201,7 @@ function createRedisStores(config: Config, logger: Logger): Stores {
       add: (entry, sessionId, ttl) =>
         guarded(
           Promise.all(
-            [hashed('sub', entry.sub), ...(entry.opSid ? [hashed('sid', entry.opSid)] : [])].map(async (key) => {
+            indexKeys(entry).map(async (key) => {
               await client.sAdd(key, sessionId);
               await client.expire(key, ttl);
             }),
@@ -210,7 +211,7 @@ function createRedisStores(config: Config, logger: Logger): Stores {
         guarded(entry.opSid ? client.sMembers(hashed('sid', entry.opSid)) : entry.sub ? client.sMembers(hashed('sub', entry.sub)) : Promise.resolve([])),
       remove: (entry, sessionId) =>
         guarded(
-          Promise.all([hashed('sub', entry.sub), ...(entry.opSid ? [hashed('sid', entry.opSid)] : [])].map((key) => client.sRem(key, sessionId))).then(() => {}),
+          Promise.all(indexKeys(entry).map((key) => client.sRem(key, sessionId))).then(() => {}),
         ),
     },
     locks: {
@@ -230,7 +231,16 @@ function createRedisStores(config: Config, logger: Logger): Stores {
       },
     },
     replay: {
-      firstUse: async (value, ttl) => (await guarded(client.set(hashed('seen', value), '1', { EX: Math.max(1, ttl), NX: true }))) === 'OK',
+      firstUse: async (value, ttl) => {
+        const key = hashed('seen', value);
+        const set = await guarded(client.set(key, '1', { EX: Math.max(1, ttl), NX: true })).catch(async (err: unknown) => {
+          // A SET that timed out may still land later: queue its undo behind it on the same connection,
+          // or the caller's retry of the same value would count as a replay.
+          await client.del(key).catch(() => {});
+          throw err;
+        });
+        return set === 'OK';
+      },
       forget: async (value) => void (await guarded(client.del(hashed('seen', value)))),
     },
     updateSession: async (sessionId, change) => {
