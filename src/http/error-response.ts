@@ -9,15 +9,12 @@ import { BffError } from '../errors.js';
 import { describe } from '../logger.js';
 import type { BffMetrics } from '../metrics.js';
 import { pathOf, type LoggedRequest } from './request-log.js';
+import { sendJson, sendNoStore } from './respond.js';
 
 function sendError(req: IncomingMessage, res: ServerResponse, error: BffError): void {
   res.statusCode = error.status;
-  res.setHeader('Cache-Control', 'no-store');
-  const html = wantsHtml(req);
-  const body = html ? errorPage(error) : JSON.stringify({ error: error.code, error_description: error.description });
-  res.setHeader('Content-Type', html ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(body));
-  res.end(body);
+  if (wantsHtml(req)) sendNoStore(res, 'text/html; charset=utf-8', errorPage(error));
+  else sendJson(res, { error: error.code, error_description: error.description });
 }
 
 /** Logs a failed request, counts it, and answers with the error (unless the response has begun). */

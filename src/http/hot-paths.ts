@@ -10,6 +10,7 @@ import type { Express } from 'express';
 import type { BffMetrics } from '../metrics.js';
 import { failRequest } from './error-response.js';
 import type { LoggedRequest } from './request-log.js';
+import { pathOfUrl } from './request-url.js';
 import { setHeaders, type HeaderList } from './security-headers.js';
 
 export type HotHandler = (req: LoggedRequest, res: ServerResponse) => Promise<void>;
@@ -37,9 +38,8 @@ export function serveHotPaths(app: Express, paths: readonly HotPath[], options: 
   const express = app as unknown as { handle: Handle };
   const expressHandle = express.handle;
   express.handle = function handle(this: unknown, req, res, next) {
-    const url = req.url ?? '/';
-    const queryStart = url.indexOf('?');
-    const path = queryStart === -1 ? url : url.slice(0, queryStart);
+    // req.url, not originalUrl: mounted in another app, the path is relative to this one.
+    const path = pathOfUrl(req.url ?? '/');
     const hot = paths.find((candidate) => candidate.serves(req.method ?? 'GET', path));
     if (hot === undefined) return expressHandle.call(this, req, res, next);
     const logged = options.startRequest(req, res);
@@ -52,19 +52,4 @@ export function serveHotPaths(app: Express, paths: readonly HotPath[], options: 
       }
     });
   };
-}
-
-/** Answers with a JSON body that no cache may keep (per-user data). */
-export function sendJson(res: ServerResponse, body: unknown): void {
-  const json = JSON.stringify(body);
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(json));
-  res.end(json);
-}
-
-/** The values of one query parameter of a request URL. */
-export function queryValues(url: string | undefined, name: string): string[] {
-  const queryStart = url?.indexOf('?') ?? -1;
-  return queryStart === -1 ? [] : new URLSearchParams(url!.slice(queryStart + 1)).getAll(name);
 }

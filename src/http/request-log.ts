@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
+import { pathOfUrl } from './request-url.js';
 
 const INCOMING_ID = /^[\w.:-]{1,128}$/;
 
@@ -59,7 +60,5 @@ export function requestLog(logger: Logger): RequestHandler {
 
 /** The request's full path without its query (routers rewrite req.url, not originalUrl). */
 export function pathOf(req: IncomingMessage & { originalUrl?: string }): string {
-  const url = req.originalUrl ?? req.url ?? '/';
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
+  return pathOfUrl(req.originalUrl ?? req.url ?? '/');
 }

@@ -6,11 +6,12 @@ import type { ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Config } from '../config.js';
+import { isHttps } from '../session/session.js';
 
 export type HeaderList = ReadonlyArray<readonly [string, string]>;
 
 export function securityHeaders(config: Config): HeaderList {
-  const https = config.publicUrl.protocol === 'https:';
+  const https = isHttps(config);
   const middleware = helmet({
     contentSecurityPolicy: {
       directives: {

@@ -11,6 +11,7 @@ import type { BffContext } from '../context.js';
 import { BffError, badRequest } from '../errors.js';
 import { requireCsrfHeader } from '../http/csrf.js';
 import type { HotPath } from '../http/hot-paths.js';
+import { pathOfUrl } from '../http/request-url.js';
 import { isNonceChallenge } from '../oidc/dpop.js';
 import type { ReadSession } from '../session/session-reader.js';
 import type { SessionTokens } from '../session/session.js';
@@ -117,9 +118,8 @@ async function proxy(ctx: BffContext, req: http.IncomingMessage, res: http.Serve
 
 /** The route and upstream URL for a request, or undefined; BffError(400) for traversal attempts. */
 export function resolveTarget(requestUrl: string, routes: readonly ApiRoute[]): { route: ApiRoute; url: URL } | undefined {
-  const queryStart = requestUrl.indexOf('?');
-  const rawPath = queryStart === -1 ? requestUrl : requestUrl.slice(0, queryStart);
-  const query = queryStart === -1 ? '' : requestUrl.slice(queryStart);
+  const rawPath = pathOfUrl(requestUrl);
+  const query = requestUrl.slice(rawPath.length);
   const route = routes.find((r) => rawPath === r.path || rawPath.startsWith(`${r.path}/`));
   if (route === undefined) return undefined;
   const rest = rawPath.slice(route.path.length);
@@ -158,6 +158,15 @@ function credentials(ctx: BffContext, method: string, url: URL, tokens: SessionT
   };
 }
 
+/** The headers that may cross the BFF: none of `excluded`, nor any the message's Connection header lists (hop-by-hop). */
+function passingHeaders(headers: http.IncomingHttpHeaders, excluded: ReadonlySet<string>): Array<[string, string | string[]]> {
+  const connectionListed = new Set(String(headers.connection ?? '').toLowerCase().split(',').map((h) => h.trim()));
+  return Object.entries(headers).filter((entry): entry is [string, string | string[]] => {
+    const [name, value] = entry;
+    return !excluded.has(name) && !connectionListed.has(name) && value !== undefined;
+  });
+}
+
 /** The upstream request in flight, so that a browser that goes away can cancel it. */
 interface UpstreamCall {
   request?: http.ClientRequest;
@@ -173,11 +182,7 @@ function forward(
   body: http.IncomingMessage | Buffer | undefined,
 ): Promise<http.IncomingMessage> {
   const { config } = ctx;
-  const headers: http.OutgoingHttpHeaders = {};
-  const connectionListed = new Set(String(req.headers.connection ?? '').toLowerCase().split(',').map((h) => h.trim()));
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (!NOT_FORWARDED_UP.has(name) && !connectionListed.has(name) && value !== undefined) headers[name] = value;
-  }
+  const headers: http.OutgoingHttpHeaders = Object.fromEntries(passingHeaders(req.headers, NOT_FORWARDED_UP));
   if (body === undefined) delete headers['content-length'];
   else if (Buffer.isBuffer(body)) headers['content-length'] = String(body.length);
   Object.assign(headers, credentials);
@@ -252,10 +257,7 @@ function upstreamFailure(err: unknown): BffError {
 
 function relay(upstream: http.IncomingMessage, res: http.ServerResponse, idleTimeoutMs: number): void {
   res.statusCode = upstream.statusCode ?? 502;
-  const connectionListed = new Set(String(upstream.headers.connection ?? '').toLowerCase().split(',').map((h) => h.trim()));
-  for (const [name, value] of Object.entries(upstream.headers)) {
-    if (!NOT_FORWARDED_DOWN.has(name) && !connectionListed.has(name) && value !== undefined) res.setHeader(name, value);
-  }
+  for (const [name, value] of passingHeaders(upstream.headers, NOT_FORWARDED_DOWN)) res.setHeader(name, value);
   // Per-user data behind a session cookie: no shared cache may keep it.
   res.setHeader('Cache-Control', 'no-store');
   // An upstream that stalls mid-body must not hold both sockets for ever.

@@ -4,7 +4,10 @@
 import type { BffContext } from '../context.js';
 import { BffError, badRequest } from '../errors.js';
 import { requireCsrfHeader } from '../http/csrf.js';
-import { queryValues, sendJson, type HotPath } from '../http/hot-paths.js';
+import type { HotPath } from '../http/hot-paths.js';
+import { queryValues } from '../http/request-url.js';
+import { sendJson } from '../http/respond.js';
+import { absoluteExpiry } from '../session/session.js';
 
 const USER_PATH = /^\/bff\/user\/?$/i;
 
@@ -16,14 +19,14 @@ export function userRoute(ctx: BffContext): HotPath {
     serves: (method, path) => (method === 'GET' || method === 'HEAD') && USER_PATH.test(path),
     handle: async (req, res) => {
       requireCsrfHeader(req);
-      const slide = queryValues(req.url, 'slide');
+      const slide = queryValues(req.url!, 'slide');
       if (slide.length > 1 || (slide.length === 1 && slide[0] !== 'true' && slide[0] !== 'false')) {
         throw badRequest('invalid_request', 'slide must be true or false.');
       }
       const session = await ctx.sessionReader.load(req, res, { slide: slide[0] !== 'false' });
       if (session === undefined) throw notAuthenticated();
       const { data, idleExpiresAt } = session;
-      const absolute = data.createdAt + ctx.config.sessionAbsoluteSeconds;
+      const absolute = absoluteExpiry(data, ctx.config);
       sendJson(res, {
         claims: data.user.claims,
         logoutUrl: `/bff/logout?sid=${encodeURIComponent(data.logoutId)}`,

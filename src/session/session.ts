@@ -90,9 +90,14 @@ export function isSignedIn(s: Partial<session.SessionData> | null | undefined): 
   return s?.user !== undefined && s.tokens !== undefined && s.logoutId !== undefined && s.createdAt !== undefined;
 }
 
+/** Epoch seconds when the session ends, whatever its activity (BFF_SESSION_ABSOLUTE after login). */
+export function absoluteExpiry(s: SignedInData, config: Config): number {
+  return s.createdAt + config.sessionAbsoluteSeconds;
+}
+
 /** Past its absolute lifetime: ended whatever its idle timer says. */
 export function pastAbsoluteLifetime(s: SignedInData, config: Config): boolean {
-  return nowSeconds() >= s.createdAt + config.sessionAbsoluteSeconds;
+  return nowSeconds() >= absoluteExpiry(s, config);
 }
 
 /**
