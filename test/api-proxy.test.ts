@@ -26,6 +26,7 @@ import {
   startBff,
   type TestBff,
   type TestKeys,
+  sessionKey,
 } from './helpers/harness.js';
 import { OpBrowser } from './fixtures/op-browser.js';
 import type { Env } from '../src/config.js';
@@ -75,7 +76,7 @@ describe('API proxy', () => {
   });
 
   const signedIn = () => signIn(bff);
-  const tokensOf = async (sid: string) => JSON.parse((await redis.get(`${bff.config.redisPrefix}sess:${sid}`))!).tokens;
+  const tokensOf = async (sid: string) => JSON.parse((await redis.get(sessionKey(bff, sid)))!).tokens;
 
   it('attaches the session\'s access token and strips the browser\'s credentials', async () => {
     const { browser, sid } = await signedIn();
@@ -114,7 +115,7 @@ describe('API proxy', () => {
 
   it('restarts the idle timeout on every API call and sends the cookie back with its new expiry', async () => {
     const { cookie, sid } = await signedIn();
-    const key = `${bff.config.redisPrefix}sess:${sid}`;
+    const key = sessionKey(bff, sid);
     await redis.pExpire(key, 30_000); // as if most of the idle time had passed
     const res = await request(bff.url).get('/bff/api/orders/1').set('Cookie', cookie).set('X-CSRF', '1').expect(200);
     const idleMs = bff.config.sessionIdleSeconds * 1000;
@@ -136,7 +137,7 @@ describe('API proxy', () => {
     assert.equal(setCookies(refused).length, 0);
     assert.equal(api.requests.length, before, 'the upstream was not called');
 
-    const key = `${bff.config.redisPrefix}sess:${sid}`;
+    const key = sessionKey(bff, sid);
     const stored = JSON.parse((await redis.get(key))!);
     await redis.set(key, JSON.stringify({ ...stored, createdAt: stored.createdAt - bff.config.sessionAbsoluteSeconds - 1 }), { KEEPTTL: true });
     await request(bff.url).get('/bff/api/orders/1').set('Cookie', cookie).set('X-CSRF', '1').expect(401);
@@ -267,7 +268,7 @@ describe('API proxy', () => {
 
   it('refreshes an access token about to expire before calling the API', async () => {
     const { browser, sid } = await signedIn();
-    const key = `${bff.config.redisPrefix}sess:${sid}`;
+    const key = sessionKey(bff, sid);
     const stored = JSON.parse((await redis.get(key))!);
     stored.tokens.expiresAt = Math.floor(Date.now() / 1000) + 30; // within the 60 s skew
     await redis.set(key, JSON.stringify(stored), { KEEPTTL: true });

@@ -8,17 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { ConfigError, loadConfig, type Env } from '../src/config.js';
-import { keysFor, type TestKeys } from './helpers/harness.js';
+import { keysFor, staticEnv, type TestKeys } from './helpers/harness.js';
 
 let keys: TestKeys;
-const env = (extra: Env = {}): Env => ({
-  BFF_ISSUER: 'https://op.example',
-  BFF_CLIENT_ID: 'bff',
-  BFF_PUBLIC_URL: 'https://app.example',
-  BFF_KEYS: JSON.stringify(keys.privateJwks),
-  BFF_SESSION_SECRET: 'x'.repeat(32),
-  ...extra,
-});
+const env = (extra: Env = {}): Env => staticEnv(keys, extra);
 
 async function configErrorOf(extra: Env): Promise<ConfigError> {
   try {

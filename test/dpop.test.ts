@@ -23,6 +23,7 @@ import {
   startBff,
   type TestBff,
   type TestKeys,
+  sessionKey,
 } from './helpers/harness.js';
 import type { Env } from '../src/config.js';
 import { Dpop } from '../src/oidc/dpop.js';
@@ -66,7 +67,7 @@ describe('DPoP', () => {
 
   const signedIn = async (target = bff) => {
     const signed = await signIn(target);
-    return { ...signed, stored: async () => JSON.parse((await redis.get(`${target.config.redisPrefix}sess:${signed.sid}`))!) };
+    return { ...signed, stored: async () => JSON.parse((await redis.get(sessionKey(target, signed.sid)))!) };
   };
 
   it('binds each session\'s tokens to its own key, proven to the OP with the OP\'s nonce', async () => {
@@ -149,7 +150,7 @@ describe('DPoP', () => {
     const { browser, sid, stored } = await signedIn();
     const before = await stored();
     before.tokens.expiresAt = Math.floor(Date.now() / 1000) + 30; // within the refresh skew
-    await redis.set(`${bff.config.redisPrefix}sess:${sid}`, JSON.stringify(before), { KEEPTTL: true });
+    await redis.set(sessionKey(bff, sid), JSON.stringify(before), { KEEPTTL: true });
     const res = await browser.agent.get('/bff/api/orders/1').set('X-CSRF', '1').expect(200);
     assert.equal(res.body.dpop, 'ok');
     const { tokens } = await stored();
@@ -168,7 +169,7 @@ describe('DPoP', () => {
       const back = await browser.op.signIn(start.headers.location!, 'alice');
       const callback = await browser.agent.get(back.pathname + back.search).expect(302);
       const sid = sessionIdOf(sessionCookie(callback)!);
-      const { tokens } = JSON.parse((await redis.get(`${noPar.config.redisPrefix}sess:${sid}`))!);
+      const { tokens } = JSON.parse((await redis.get(sessionKey(noPar, sid)))!);
       assert.equal(await calculateJwkThumbprint({ kty: 'EC', crv: 'P-256', x: tokens.dpopKey.x, y: tokens.dpopKey.y }), jkt);
       assert.equal((await browser.agent.get('/bff/api/orders/1').set('X-CSRF', '1').expect(200)).body.dpop, 'ok');
     } finally {
@@ -197,12 +198,12 @@ describe('DPoP', () => {
       const { browser, sid, stored } = await signedIn(strict);
       const session = await stored();
       session.tokens.expiresAt = Math.floor(Date.now() / 1000) + 30;
-      await redis.set(`${strict.config.redisPrefix}sess:${sid}`, JSON.stringify(session), { KEEPTTL: true });
+      await redis.set(sessionKey(strict, sid), JSON.stringify(session), { KEEPTTL: true });
       op.tamper.tokenType = 'Bearer';
       const revocationsBefore = op.requests.filter((r) => r.path === '/token/revocation').length;
       const res = await browser.agent.get('/bff/api/orders/1').set('X-CSRF', '1').expect(502);
       assert.equal(res.body.error, 'token_not_dpop_bound');
-      assert.equal(await redis.get(`${strict.config.redisPrefix}sess:${sid}`), null, 'session ended');
+      assert.equal(await redis.get(sessionKey(strict, sid)), null, 'session ended');
       assert.equal(op.requests.filter((r) => r.path === '/token/revocation').length - revocationsBefore, 1, 'the new refresh token was revoked');
       await getUser(browser).expect(401);
     } finally {

@@ -16,6 +16,7 @@ import {
   setCookies,
   startBff,
   type TestBff,
+  sessionKey,
 } from './helpers/harness.js';
 
 describe('login flow with encrypted id_token and userinfo', () => {
@@ -59,7 +60,7 @@ describe('login flow with encrypted id_token and userinfo', () => {
     const browser = bff.browser();
     const callback = await login(browser);
     const sid = sessionIdOf(sessionCookie(callback)!);
-    const stored = await redis.get(`${bff.config.redisPrefix}sess:${sid}`);
+    const stored = await redis.get(sessionKey(bff, sid));
     assert.ok(stored, 'session is in Redis');
     const session = JSON.parse(stored);
     assert.equal(session.user.sub, 'alice');
@@ -92,10 +93,10 @@ describe('login flow with encrypted id_token and userinfo', () => {
     const callback = await browser.agent.get(back.pathname + back.search).expect(302);
     const replay = await browser.agent.get(back.pathname + back.search).expect(400);
     const user = await getUser(browser).expect(200);
-    const sessionKey = `${bff.config.redisPrefix}sess:${sessionIdOf(sessionCookie(callback)!)}`;
-    const { accessToken } = JSON.parse((await redis.get(sessionKey))!).tokens;
+    const key = sessionKey(bff, sessionIdOf(sessionCookie(callback)!));
+    const { accessToken } = JSON.parse((await redis.get(key))!).tokens;
     const logout = await browser.agent.get(user.body.logoutUrl).expect(302);
-    assert.equal(await redis.exists(sessionKey), 0, 'logged out');
+    assert.equal(await redis.exists(key), 0, 'logged out');
 
     for (const res of [start, callback, replay, user, logout]) {
       const seen = JSON.stringify(res.headers) + res.text;

@@ -17,6 +17,7 @@ import {
   setCookies,
   startBff,
   type TestBff,
+  sessionKey,
 } from './helpers/harness.js';
 
 describe('/bff/logout', () => {
@@ -51,7 +52,7 @@ describe('/bff/logout', () => {
     const callback = await login(browser);
     const oldCookie = sessionCookie(callback)!;
     const sid = sessionIdOf(oldCookie);
-    assert.ok(await redis.exists(`${bff.config.redisPrefix}sess:${sid}`));
+    assert.ok(await redis.exists(sessionKey(bff, sid)));
 
     const { logoutUrl } = (await getUser(browser).expect(200)).body;
     const res = await browser.agent.get(logoutUrl).expect(302);
@@ -63,7 +64,7 @@ describe('/bff/logout', () => {
     assert.doesNotMatch(res.headers.location!, /eyJ/);
     assert.ok(setCookies(res).some((c) => /^bff-session=;.*Expires=Thu, 01 Jan 1970/.test(c)));
 
-    assert.equal(await redis.exists(`${bff.config.redisPrefix}sess:${sid}`), 0, 'session removed from Redis');
+    assert.equal(await redis.exists(sessionKey(bff, sid)), 0, 'session removed from Redis');
     await getUser(browser).expect(401);
     // The old cookie, replayed by hand, is dead.
     await request(bff.app).get('/bff/user').set('X-CSRF', '1').set('Cookie', oldCookie).expect(401);

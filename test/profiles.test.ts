@@ -6,19 +6,12 @@ import { spawn } from 'node:child_process';
 import { ConfigError, loadConfig, type Env } from '../src/config.js';
 import { bffClient, startOp } from './fixtures/op.js';
 import { startHostileOp } from './fixtures/hostile-op.js';
-import { BFF_ORIGIN, baseEnv, getUser, keysFor, login, sessionCookie, sessionIdOf, startBff, type TestKeys } from './helpers/harness.js';
+import { BFF_ORIGIN, baseEnv, getUser, keysFor, login, sessionCookie, sessionIdOf, startBff, staticEnv, type TestKeys } from './helpers/harness.js';
 
 const LOA3 = 'http://ftn.ficora.fi/2017/loa3';
 let rsaKeys: TestKeys;
 let ecKeys: TestKeys;
-const env = (keys: TestKeys, extra: Env): Env => ({
-  BFF_ISSUER: 'https://op.example',
-  BFF_CLIENT_ID: 'bff',
-  BFF_PUBLIC_URL: 'https://app.example',
-  BFF_KEYS: JSON.stringify(keys.privateJwks),
-  BFF_SESSION_SECRET: 'x'.repeat(32),
-  ...extra,
-});
+const env = (keys: TestKeys, extra: Env): Env => staticEnv(keys, extra);
 async function refusal(extra: Env, keys = rsaKeys): Promise<ConfigError> {
   const err = await loadConfig(env(keys, extra)).then(
     () => assert.fail('accepted'),

@@ -16,10 +16,10 @@ import {
   startBff,
   type TestBff,
   type TestKeys,
+  sessionKey,
 } from './helpers/harness.js';
 
 const redis = createClient({ url: REDIS_URL });
-const sessionKey = (bff: TestBff, sid: string) => `${bff.config.redisPrefix}sess:${sid}`;
 
 describe('session lifecycle', () => {
   let op: HostileOp;

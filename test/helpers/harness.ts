@@ -68,6 +68,21 @@ export function baseEnv(op: TestOp, clientId: string, keys: TestKeys, extra: Env
   };
 }
 
+/** The Redis key of a BFF session. */
+export const sessionKey = (bff: TestBff, sid: string) => `${bff.config.redisPrefix}sess:${sid}`;
+
+/** A complete configuration that needs no OP, Redis or network (config and profile checks). */
+export function staticEnv(keys: TestKeys, extra: Env = {}): Env {
+  return {
+    BFF_ISSUER: 'https://op.example',
+    BFF_CLIENT_ID: 'bff',
+    BFF_PUBLIC_URL: 'https://app.example',
+    BFF_KEYS: JSON.stringify(keys.privateJwks),
+    BFF_SESSION_SECRET: 'x'.repeat(32),
+    ...extra,
+  };
+}
+
 export async function startBff(env: Env): Promise<TestBff> {
   const config = await loadConfig(env);
   const logs = new LogCapture();
