@@ -49,6 +49,8 @@ export interface BffApp extends Express {
      * the current keys stay.
      */
     reloadKeys(): Promise<void>;
+    /** Resolves once the session store is connected: a request sent before may get 503. */
+    ready(): Promise<void>;
     /** Closes the session store connection. Call after the HTTP server has closed. */
     close(): Promise<void>;
   };
@@ -115,6 +117,7 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
       const set = await keys.reload((candidate) => assertKeysFit(candidate, config));
       logger.info({ kids: set.publicJwks.keys.map((k) => `${k.use}:${k.kid ?? '-'}`) }, 'keys reloaded');
     },
+    ready: () => stores.ready(),
     close: () => stores.close(),
   };
   return app;

@@ -56,6 +56,8 @@ export interface Stores {
   sessionTtlMs(sessionId: string): Promise<number | undefined>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
+  /** Resolves once the store is connected (at once for the memory store). */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -186,7 +188,12 @@ function createRedisStores(config: Config, logger: Logger): Stores {
       logger.error({ error: { message: err.message } }, 'session store (Redis) error');
     }
   });
-  client.on('ready', () => logger.info('session store (Redis) connected'));
+  let connected!: () => void;
+  const ready = new Promise<void>((resolve) => (connected = resolve));
+  client.on('ready', () => {
+    connected();
+    logger.info('session store (Redis) connected');
+  });
   client.connect().catch((err: Error) => logger.error({ error: { message: err.message } }, 'session store (Redis) connect failed'));
 
   const guarded = <T>(work: Promise<T>) => work.catch((err: unknown) => Promise.reject(storeUnavailable(err)));
@@ -259,6 +266,7 @@ function createRedisStores(config: Config, logger: Logger): Stores {
       return ttl > 0 ? ttl : undefined;
     },
     ping: () => guarded(ping()),
+    ready: () => ready,
     close: async () => {
       if (isOpen()) await client.close();
     },
@@ -325,6 +333,7 @@ function createMemoryStores(): Stores {
     },
     sessionTtlMs: async () => undefined,
     ping: async () => {},
+    ready: async () => {},
     close: async () => {},
   };
 }

@@ -88,7 +88,8 @@ export async function startBff(env: Env): Promise<TestBff> {
   const logs = new LogCapture();
   const app = createApp(config, { logger: createLogger('debug', logs) });
   const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
+  // Ready means listening and connected to Redis: a first request must not meet a 503.
+  await Promise.all([new Promise((resolve) => server.once('listening', resolve)), app.bff.ready()]);
   const opOrigin = config.issuer.origin;
   return {
     app,
