@@ -99,7 +99,7 @@ describe('health and readiness', () => {
   });
 
   it('/readyz is 503 while Redis is unreachable', async () => {
-    const down = await startBff(baseEnv(op, 'bff', keys, { REDIS_URL: `redis://127.0.0.1:${await freePort()}` }));
+    const down = await startBff(baseEnv(op, 'bff', keys, { REDIS_URL: `redis://127.0.0.1:${await freePort()}` }), { storeDown: true });
     try {
       const ready = await down.browser().agent.get('/readyz').expect(503);
       assert.deepEqual(ready.body.checks, { sessionStore: 'unavailable', openIdProvider: 'ok' });

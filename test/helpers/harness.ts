@@ -83,13 +83,14 @@ export function staticEnv(keys: TestKeys, extra: Env = {}): Env {
   };
 }
 
-export async function startBff(env: Env): Promise<TestBff> {
+/** `storeDown`: Redis is meant to be unreachable, so do not wait for it. */
+export async function startBff(env: Env, { storeDown = false }: { storeDown?: boolean } = {}): Promise<TestBff> {
   const config = await loadConfig(env);
   const logs = new LogCapture();
   const app = createApp(config, { logger: createLogger('debug', logs) });
   const server = app.listen(0, '127.0.0.1');
   // Ready means listening and connected to Redis: a first request must not meet a 503.
-  await Promise.all([new Promise((resolve) => server.once('listening', resolve)), app.bff.ready()]);
+  await Promise.all([new Promise((resolve) => server.once('listening', resolve)), storeDown || app.bff.ready()]);
   const opOrigin = config.issuer.origin;
   return {
     app,
