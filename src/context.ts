@@ -1,5 +1,7 @@
 // What every route needs, built once by createApp and passed explicitly.
+// Internal: the package's public API is createApp, loadConfig and their types.
 import type { Config } from './config.js';
+import type { Endpoint } from './http/endpoints.js';
 import type { KeyStore } from './keys.js';
 import type { Logger } from './logger.js';
 import type { BffMetrics } from './metrics.js';
@@ -8,8 +10,8 @@ import type { CodeFlow } from './oidc/code-flow.js';
 import type { Dpop } from './oidc/dpop.js';
 import type { LogoutTokenVerifier } from './oidc/logout-token.js';
 import type { OpenIdProvider } from './oidc/provider.js';
-import type { SessionReader } from './session/session-reader.js';
-import type { Stores } from './session/stores.js';
+import type { Sessions } from './session/sessions.js';
+import type { Stores } from './store/stores.js';
 
 export interface BffContext {
   config: Config;
@@ -21,8 +23,19 @@ export interface BffContext {
   dpop: Dpop;
   logoutTokens: LogoutTokenVerifier;
   stores: Stores;
-  /** The signed-in session of /bff/user and /bff/api calls, without express-session. */
-  sessionReader: SessionReader;
-  cookies: { session: string; login: string };
+  sessions: Sessions;
   metrics: BffMetrics;
+}
+
+const contexts = new WeakMap<object, { context: BffContext; endpoints: readonly Endpoint[] }>();
+
+export function registerInternals(app: object, internals: { context: BffContext; endpoints: readonly Endpoint[] }): void {
+  contexts.set(app, internals);
+}
+
+/** The services and route table behind an app made by createApp (server.ts and the tests use them). */
+export function internals(app: object): { context: BffContext; endpoints: readonly Endpoint[] } {
+  const found = contexts.get(app);
+  if (found === undefined) throw new Error('not an app made by createApp');
+  return found;
 }

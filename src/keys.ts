@@ -171,3 +171,12 @@ function rsaModulusBits(n: unknown): number {
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** A P-256 private key as a JWK: a login's or session's DPoP key (oidc/dpop.ts), as the stores keep it. */
+export interface DpopPrivateJwk {
+  kty: 'EC';
+  crv: 'P-256';
+  x: string;
+  y: string;
+  d: string;
+}

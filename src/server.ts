@@ -4,9 +4,12 @@ import { createServer } from 'node:http';
 import express from 'express';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createApp } from './app.js';
+import { internals } from './context.js';
 import { createLogger, type Logger } from './logger.js';
 import { OpMetadataError } from './oidc/metadata-check.js';
 import { metricsRoute } from './routes/metrics.js';
+import type { Handler } from './http/endpoints.js';
+import type { LoggedRequest } from './http/request-log.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -25,10 +28,11 @@ async function main(): Promise<void> {
   warnAboutWeakSettings(config, logger);
 
   const app = createApp(config, { logger, staticDir: process.env.BFF_STATIC_DIR || undefined });
+  const { context } = internals(app);
   const server = createServer(app);
   // Check the OP's metadata now, so a configuration it cannot serve stops the
   // start with a clear line. An unreachable OP is retried in the background.
-  await app.bff.context.provider.configuration().catch((err: unknown) => {
+  await context.provider.configuration().catch((err: unknown) => {
     const cause = (err as { cause?: unknown }).cause;
     if (cause instanceof OpMetadataError) {
       process.stderr.write(`sealed-bff: configuration error: ${cause.message}\n`);
@@ -45,9 +49,7 @@ async function main(): Promise<void> {
   const metricsServer =
     config.metrics.port === undefined
       ? undefined
-      : express()
-          .get('/metrics', metricsRoute(app.bff.context.metrics, undefined))
-          .listen(config.metrics.port, () => logger.info({ port: config.metrics.port }, 'metrics listening'));
+      : metricsOnlyApp(metricsRoute(context.metrics, undefined)).listen(config.metrics.port, () => logger.info({ port: config.metrics.port }, 'metrics listening'));
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -73,6 +75,11 @@ async function main(): Promise<void> {
   });
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** GET /metrics and nothing else, without a token: for BFF_METRICS_PORT. */
+function metricsOnlyApp(handler: Handler): express.Express {
+  return express().get('/metrics', (req, res, next) => void handler(req as unknown as LoggedRequest, res).catch(next));
 }
 
 function warnAboutWeakSettings(config: Config, logger: Logger): void {

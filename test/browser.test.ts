@@ -9,6 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startDemo, type DemoStack } from '../demo/stack.js';
 import { LogCapture, REDIS_URL, freePort } from './helpers/harness.js';
 import { createLogger } from '../src/logger.js';
+import { internals } from '../src/context.js';
 
 const ARTIFACTS = 'test-artifacts';
 const JWT = /eyJ[\w-]{10,}\.[\w-]*\.[\w-]*/;
@@ -84,17 +85,13 @@ describe('demo SPA in Chromium', () => {
     await shot('4-api-called');
 
     // The tokens the BFF holds for this session never reached the page.
-    const stored = await new Promise<{ tokens: { accessToken: string; refreshToken: string } }>((resolve, reject) =>
-      demo.app.bff.context.stores.sessions.get(decodeURIComponent(sessionCookie.value).slice(2).split('.')[0]!, (err, s) =>
-        err ? reject(err) : resolve(s as never),
-      ),
-    );
+    const stored = (await internals(demo.app).context.sessions.load(decodeURIComponent(sessionCookie.value).slice(2).split('.')[0]!))!;
     await page.waitForLoadState('networkidle');
     assert.ok(seen.length > 5, 'responses were recorded');
     for (const { url, text } of seen) {
       assert.doesNotMatch(text, JWT, `a JWT in the response from ${url}`);
       assert.ok(!text.includes(stored.tokens.accessToken), `the access token in the response from ${url}`);
-      assert.ok(!text.includes(stored.tokens.refreshToken), `the refresh token in the response from ${url}`);
+      assert.ok(!text.includes(stored.tokens.refreshToken!), `the refresh token in the response from ${url}`);
     }
 
     await page.getByRole('button', { name: 'Sign out' }).click();

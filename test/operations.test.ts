@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { bffClient } from './fixtures/op.js';
 import { startHostileOp, type HostileOp } from './fixtures/hostile-op.js';
 import { BFF_ORIGIN, baseEnv, freePort, getUser, keysFor, login, sessionCookie, spawnBff, startBff, type TestBff, type TestKeys } from './helpers/harness.js';
+import { internals } from '../src/context.js';
 
 describe('logs and metrics', () => {
   let op: HostileOp;
@@ -75,7 +76,7 @@ describe('logs and metrics', () => {
     const plain = await startBff(baseEnv(op, 'bff', keys));
     try {
       await plain.browser().agent.get('/metrics').expect(404);
-      assert.equal(plain.app.bff.context.metrics.registry.getSingleMetric('bff_process_resident_memory_bytes'), undefined);
+      assert.equal(internals(plain.app).context.metrics.registry.getSingleMetric('bff_process_resident_memory_bytes'), undefined);
     } finally {
       await plain.close();
     }

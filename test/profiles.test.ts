@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type Env } from '../src/config.js';
 import { bffClient, startOp } from './fixtures/op.js';
 import { startHostileOp } from './fixtures/hostile-op.js';
 import { BFF_ORIGIN, baseEnv, getUser, keysFor, login, sessionCookie, sessionIdOf, startBff, staticEnv, type TestKeys } from './helpers/harness.js';
+import { internals } from '../src/context.js';
 
 const LOA3 = 'http://ftn.ficora.fi/2017/loa3';
 let rsaKeys: TestKeys;
@@ -119,11 +120,8 @@ describe('BFF_PROFILE', () => {
       assert.equal(callback.status, 302);
       await getUser(browser).expect(200);
       // Sender-constrained: the access token is DPoP-bound.
-      const stored = bff.app.bff.context.stores.sessions;
       const sid = sessionIdOf(sessionCookie(callback)!);
-      const data = await new Promise<{ tokens: { tokenType: string } }>((resolve, reject) =>
-        stored.get(sid, (err, value) => (err ? reject(err) : resolve(value as never))),
-      );
+      const data = (await internals(bff.app).context.sessions.load(sid))!;
       assert.equal(data.tokens.tokenType, 'dpop');
     } finally {
       await bff.close();

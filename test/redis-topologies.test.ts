@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bffClient, startOp, type TestOp } from './fixtures/op.js';
 import { BFF_ORIGIN, baseEnv, freePort, getUser, keysFor, login, sessionCookie, sessionIdOf, startBff, type TestBff } from './helpers/harness.js';
+import { internals } from '../src/context.js';
 
 describe('Redis Cluster', () => {
   const nodes: ChildProcess[] = [];
@@ -57,10 +58,8 @@ describe('Redis Cluster', () => {
     await bff.browser().agent.get('/readyz').expect(200);
     const user = await getUser(browser).expect(200);
     const sid = sessionIdOf(sessionCookie(callback)!);
-    const stale = (await new Promise<{ tokens: { accessToken: string } }>((resolve, reject) =>
-      bff.app.bff.context.stores.sessions.get(sid, (err, s) => (err ? reject(err) : resolve(s as never))),
-    )).tokens.accessToken;
-    const refreshed = await Promise.all([1, 2, 3].map(() => bff.app.bff.context.accessTokens.refresh(sid, stale)));
+    const stale = (await internals(bff.app).context.sessions.load(sid))!.tokens.accessToken;
+    const refreshed = await Promise.all([1, 2, 3].map(() => internals(bff.app).context.accessTokens.refresh(sid, stale)));
     assert.equal(new Set(refreshed.map((t) => t.accessToken)).size, 1);
     await browser.agent.get(user.body.logoutUrl).expect(302);
     await getUser(browser).expect(401);

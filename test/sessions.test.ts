@@ -18,6 +18,7 @@ import {
   type TestKeys,
   sessionKey,
 } from './helpers/harness.js';
+import { internals } from '../src/context.js';
 
 const redis = createClient({ url: REDIS_URL });
 
@@ -87,7 +88,7 @@ describe('session lifecycle', () => {
     assert.ok(ttl > 90_000 && ttl <= 100_000, `TTL ${ttl}`);
     assert.ok(Math.abs(held.body.session.expiresAt - (Date.now() / 1000 + 100)) < 5);
 
-    await bff.app.bff.context.accessTokens.refresh(sid, stored.tokens.accessToken);
+    await internals(bff.app).context.accessTokens.refresh(sid, stored.tokens.accessToken);
     assert.ok((await redis.pTTL(sessionKey(bff, sid))) > 90_000, 'the refresh kept the TTL');
     await getUser(browser).expect(200);
   });
@@ -98,6 +99,17 @@ describe('session lifecycle', () => {
     await redis.set(sessionKey(bff, sid), JSON.stringify({ ...stored, createdAt: stored.createdAt - 601 }), { KEEPTTL: true });
     await getUser(browser).expect(401);
     assert.equal(await redis.exists(sessionKey(bff, sid)), 0, 'destroyed in Redis');
+  });
+
+  it('ends a session past its absolute lifetime on every route, /bff/logout included', async () => {
+    const { browser, sid } = await signedIn();
+    const stored = JSON.parse((await redis.get(sessionKey(bff, sid)))!);
+    await redis.set(sessionKey(bff, sid), JSON.stringify({ ...stored, createdAt: stored.createdAt - 601 }), { KEEPTTL: true });
+    const logged = bff.logs.lines.length;
+    // A live session would answer a wrong sid with 400 and stay; an ended one has nothing to check.
+    await browser.agent.get('/bff/logout?sid=wrong').expect(302);
+    assert.equal(await redis.exists(sessionKey(bff, sid)), 0, 'destroyed in Redis');
+    assert.doesNotMatch(bff.logs.lines.slice(logged).join(''), /"event":"logout"/, 'no live session was logged out');
   });
 
   it('keeps a typical session under 4 KB in Redis, without the id_token', async () => {
@@ -115,7 +127,7 @@ describe('session lifecycle', () => {
 
     // 20 concurrent needs for a fresh token, on two instances.
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => (i % 2 ? other : bff).app.bff.context.accessTokens.refresh(sid, stale.accessToken)),
+      Array.from({ length: 20 }, (_, i) => internals((i % 2 ? other : bff).app).context.accessTokens.refresh(sid, stale.accessToken)),
     );
     const grants = op.requests.filter((r) => r.body.get('grant_type') === 'refresh_token').length - refreshesBefore;
     assert.equal(grants, 1, 'exactly one refresh_token grant');
@@ -126,7 +138,7 @@ describe('session lifecycle', () => {
     assert.equal(stored.accessToken, results[0]!.accessToken);
 
     // The rotated refresh token is the one stored: a second refresh succeeds.
-    const again = await other.app.bff.context.accessTokens.refresh(sid, stored.accessToken);
+    const again = await internals(other.app).context.accessTokens.refresh(sid, stored.accessToken);
     assert.notEqual(again.accessToken, stored.accessToken);
     await getUser(browser).expect(200);
   });
@@ -136,7 +148,7 @@ describe('session lifecycle', () => {
     const { tokens } = JSON.parse((await redis.get(sessionKey(bff, sid)))!);
     const refreshToken = await op.provider.RefreshToken.find(tokens.refreshToken);
     await refreshToken!.destroy();
-    await assert.rejects(bff.app.bff.context.accessTokens.refresh(sid, tokens.accessToken), { status: 401, code: 'not_authenticated' });
+    await assert.rejects(internals(bff.app).context.accessTokens.refresh(sid, tokens.accessToken), { status: 401, code: 'not_authenticated' });
     await getUser(browser).expect(401);
     assert.equal(await redis.exists(sessionKey(bff, sid)), 0);
   });

@@ -1,7 +1,7 @@
 // Renders every error the same way: JSON {error, error_description} for
 // fetch/XHR callers, a short HTML page for top-level navigations. Unknown
 // errors become a generic 500 that reveals nothing. Works on Node's own
-// request and response, for Express and the hot paths alike.
+// request and response, for both stages of http/endpoints.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import accepts from 'accepts';
 import type { ErrorRequestHandler } from 'express';
@@ -33,7 +33,8 @@ export function failRequest(metrics: BffMetrics, err: unknown, req: LoggedReques
 export function errorHandler(metrics: BffMetrics): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err);
-    failRequest(metrics, err, req, res);
+    // Every request got its id and logger before Express saw it (http/endpoints.ts).
+    failRequest(metrics, err, req as unknown as LoggedRequest, res);
   };
 }
 

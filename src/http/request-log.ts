@@ -1,10 +1,9 @@
 // One log line per request, with a request id that also goes to the client
 // (X-Request-Id) and into every log line about the request. Paths are logged
 // without their query: a callback's query holds the authorization code.
-// Works on Node's own request and response, for Express and the hot paths alike.
+// Every request gets it before it is routed (http/endpoints.ts).
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 import { pathOfUrl } from './request-url.js';
 
@@ -14,13 +13,6 @@ const INCOMING_ID = /^[\w.:-]{1,128}$/;
 export interface LoggedRequest extends IncomingMessage {
   id: string;
   log: Logger;
-}
-
-declare module 'express-serve-static-core' {
-  interface Request {
-    id: string;
-    log: Logger;
-  }
 }
 
 /** Gives the request its id and logger, and logs it when it ends (at info). */
@@ -47,14 +39,6 @@ export function requestStarter(logger: Logger): (req: IncomingMessage, res: Serv
       });
     }
     return logged;
-  };
-}
-
-export function requestLog(logger: Logger): RequestHandler {
-  const start = requestStarter(logger);
-  return (req, res, next) => {
-    start(req, res);
-    next();
   };
 }
 

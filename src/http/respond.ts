@@ -1,5 +1,5 @@
-// Writing a complete answer on Node's own response, for the hot paths and the
-// error responses alike: no Express needed.
+// Writing a complete answer on Node's own response, for every endpoint and
+// the error responses alike.
 import type { ServerResponse } from 'node:http';
 
 /** Answers with `body`, which no cache may keep (per-user data, errors). */
@@ -12,4 +12,13 @@ export function sendNoStore(res: ServerResponse, contentType: string, body: stri
 
 export function sendJson(res: ServerResponse, value: unknown): void {
   sendNoStore(res, 'application/json; charset=utf-8', JSON.stringify(value));
+}
+
+/** 302 to `location` (an absolute URL or a path this BFF built or validated), never cached. */
+export function redirect(res: ServerResponse, location: string): void {
+  res.statusCode = 302;
+  res.setHeader('Location', location);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Length', 0);
+  res.end();
 }

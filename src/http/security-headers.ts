@@ -1,12 +1,10 @@
 // The security headers of every response (helmet, with our CSP). They depend
 // only on the configuration, so helmet runs once, at start, and its headers
-// are replayed on each response: the same set on Express's routes and on the
-// hot paths (hot-paths.ts), which Express never sees.
+// are set on each response before it is routed (http/endpoints.ts).
 import type { ServerResponse } from 'node:http';
-import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Config } from '../config.js';
-import { isHttps } from '../session/session.js';
+import { isHttps } from './cookies.js';
 
 export type HeaderList = ReadonlyArray<readonly [string, string]>;
 
@@ -33,11 +31,4 @@ export function securityHeaders(config: Config): HeaderList {
 
 export function setHeaders(res: ServerResponse, headers: HeaderList): void {
   for (const [name, value] of headers) res.setHeader(name, value);
-}
-
-export function securityHeadersMiddleware(headers: HeaderList): RequestHandler {
-  return (_req, res, next) => {
-    setHeaders(res, headers);
-    next();
-  };
 }

@@ -5,14 +5,14 @@
 // tokens are therefore never used twice (which OPs punish by revoking the
 // whole grant, the oauth2-proxy logout bug).
 import { setTimeout as sleep } from 'node:timers/promises';
-import type session from 'express-session';
 import * as oidc from 'openid-client';
 import type { Config } from '../config.js';
 import { BffError } from '../errors.js';
 import { describe, type Logger } from '../logger.js';
 import type { BffMetrics } from '../metrics.js';
-import { nowSeconds, type SessionTokens } from '../session/session.js';
-import { endStoredSession, loadStoredSession, type Stores } from '../session/stores.js';
+import type { SessionTokens, SignedInData } from '../session/data.js';
+import { nowSeconds, type Sessions } from '../session/sessions.js';
+import type { Locks } from '../store/locks.js';
 import type { Dpop, DpopPrivateJwk } from './dpop.js';
 import { toBffError } from './errors.js';
 import type { OpenIdProvider } from './provider.js';
@@ -29,7 +29,8 @@ export class AccessTokens {
   constructor(
     private readonly config: Config,
     private readonly provider: OpenIdProvider,
-    private readonly stores: Stores,
+    private readonly sessions: Sessions,
+    private readonly locks: Locks,
     private readonly logger: Logger,
     private readonly metrics: BffMetrics,
     private readonly dpop: Dpop,
@@ -62,7 +63,7 @@ export class AccessTokens {
     const leaseMs = this.config.opTimeoutSeconds * 2000 + 5000;
     const deadline = Date.now() + leaseMs + 1000;
     while (Date.now() < deadline) {
-      const lease = await this.stores.locks.acquire(lockName, leaseMs);
+      const lease = await this.locks.acquire(lockName, leaseMs);
       if (lease === undefined) {
         await sleep(POLL_MS);
         const stored = await this.load(sessionId);
@@ -74,13 +75,13 @@ export class AccessTokens {
         if (stored.tokens.accessToken !== staleAccessToken) return stored.tokens;
         return await this.refreshStored(sessionId, stored);
       } finally {
-        await this.stores.locks.release(lockName, lease).catch(() => {});
+        await this.locks.release(lockName, lease).catch(() => {});
       }
     }
     throw new BffError(503, 'refresh_in_progress', 'The session\'s tokens are being refreshed; try again.');
   }
 
-  private async refreshStored(sessionId: string, stored: session.SessionData): Promise<SessionTokens> {
+  private async refreshStored(sessionId: string, stored: SignedInData): Promise<SessionTokens> {
     const refreshToken = stored.tokens.refreshToken;
     if (refreshToken === undefined) {
       // Nothing to refresh with: the session cannot serve APIs any more.
@@ -127,7 +128,7 @@ export class AccessTokens {
       scope: response.scope ?? stored.tokens.scope,
       ...(dpopKey !== undefined ? { dpopKey } : {}),
     };
-    if (!(await this.stores.updateSession(sessionId, (latest) => ({ ...latest, tokens })))) throw sessionEnded();
+    if (!(await this.sessions.updateTokens(sessionId, tokens))) throw sessionEnded();
     this.logger.info({ event: 'refresh' }, 'access token refreshed');
     return tokens;
   }
@@ -144,14 +145,14 @@ export class AccessTokens {
     }
   }
 
-  private async load(sessionId: string): Promise<session.SessionData & Required<Pick<session.SessionData, 'tokens'>>> {
-    const stored = await loadStoredSession(this.stores, sessionId);
-    if (!stored?.tokens) throw sessionEnded();
-    return stored as session.SessionData & Required<Pick<session.SessionData, 'tokens'>>;
+  private async load(sessionId: string): Promise<SignedInData> {
+    const stored = await this.sessions.load(sessionId);
+    if (stored === undefined) throw sessionEnded();
+    return stored;
   }
 
-  private end(sessionId: string, stored: session.SessionData): Promise<void> {
-    return endStoredSession(this.stores, sessionId, stored.user);
+  private end(sessionId: string, stored: SignedInData): Promise<void> {
+    return this.sessions.end(sessionId, stored.user);
   }
 }
 

@@ -11,17 +11,12 @@ import * as jose from 'jose';
 import * as oidc from 'openid-client';
 import type { DpopMode } from '../config.js';
 import { BffError } from '../errors.js';
+import type { DpopPrivateJwk } from '../keys.js';
+
+export type { DpopPrivateJwk };
 
 export const DPOP_ALG = 'ES256';
 
-/** A P-256 private key as a JWK: what the session stores. */
-export interface DpopPrivateJwk {
-  kty: 'EC';
-  crv: 'P-256';
-  x: string;
-  y: string;
-  d: string;
-}
 
 // Imported keys are cached for the calls that follow each other: the login's PAR and code
 // exchange, a session's API calls. Each entry holds native key material (and, for the OP,

@@ -4,7 +4,7 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Config } from '../config.js';
 import type { KeyStore } from '../keys.js';
-import type { ReplayGuard } from '../session/stores.js';
+import type { ReplayGuard } from '../store/replay-guard.js';
 import { openToken, TokenRefusedError } from './jose-policy.js';
 import type { OpenIdProvider } from './provider.js';
 import { BffError } from '../errors.js';

@@ -7,14 +7,16 @@ import http from 'node:http';
 import https from 'node:https';
 import { Transform, pipeline } from 'node:stream';
 import type { ApiRoute } from '../config.js';
-import type { BffContext } from '../context.js';
+import type { Config } from '../config.js';
 import { BffError, badRequest } from '../errors.js';
 import { requireCsrfHeader } from '../http/csrf.js';
-import type { HotPath } from '../http/hot-paths.js';
+import type { Handler } from '../http/endpoints.js';
 import { pathOfUrl } from '../http/request-url.js';
-import { isNonceChallenge } from '../oidc/dpop.js';
-import type { ReadSession } from '../session/session-reader.js';
-import type { SessionTokens } from '../session/session.js';
+import type { BffMetrics } from '../metrics.js';
+import type { AccessTokens } from '../oidc/access-tokens.js';
+import { isNonceChallenge, type Dpop } from '../oidc/dpop.js';
+import type { SessionTokens } from '../session/data.js';
+import type { ActiveSession, Sessions } from '../session/sessions.js';
 import { notAuthenticated } from './user.js';
 
 // Hop-by-hop headers (RFC 9110 7.6.1) and what must not cross the BFF.
@@ -37,15 +39,20 @@ const NONCE_REPLAY_MAX_BODY_BYTES = 64 * 1024;
 
 const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256 }) };
 
-/** A hot path (http/hot-paths.ts): every API call, outside Express. */
-export function apiProxyRoute(ctx: BffContext): HotPath {
-  return {
-    serves: (_method, path) => path === '/bff/api' || path.startsWith('/bff/api/'),
-    handle: (req, res) => proxy(ctx, req, res),
-  };
+/** Every API call: a fast endpoint (http/endpoints.ts). */
+export interface ApiProxyRouteOptions {
+  config: Config;
+  sessions: Sessions;
+  accessTokens: Pick<AccessTokens, 'forSession'>;
+  dpop: Pick<Dpop, 'proofForApi' | 'rememberNonce'>;
+  metrics: BffMetrics;
 }
 
-async function proxy(ctx: BffContext, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+export function apiProxyRoute(ctx: ApiProxyRouteOptions): Handler {
+  return (req, res) => proxy(ctx, req, res);
+}
+
+async function proxy(ctx: ApiProxyRouteOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const { config } = ctx;
   requireCsrfHeader(req);
   const method = req.method!; // always set on a server's request
@@ -66,9 +73,9 @@ async function proxy(ctx: BffContext, req: http.IncomingMessage, res: http.Serve
   });
 
   let tokens: SessionTokens | undefined;
-  let session: ReadSession | undefined;
+  let session: ActiveSession | undefined;
   if (route.token !== 'none') {
-    session = await ctx.sessionReader.load(req, res);
+    session = await ctx.sessions.read(req, res);
     if (session === undefined && route.token === 'required') throw notAuthenticated();
     if (session !== undefined) {
       tokens = await ctx.accessTokens.forSession(session.id, session.data.tokens).catch(
@@ -120,7 +127,9 @@ async function proxy(ctx: BffContext, req: http.IncomingMessage, res: http.Serve
 export function resolveTarget(requestUrl: string, routes: readonly ApiRoute[]): { route: ApiRoute; url: URL } | undefined {
   const rawPath = pathOfUrl(requestUrl);
   const query = requestUrl.slice(rawPath.length);
-  const route = routes.find((r) => rawPath === r.path || rawPath.startsWith(`${r.path}/`));
+  // Matched as every endpoint is (http/endpoints.ts): in any case. The rest of the path keeps its case.
+  const lowerPath = rawPath.toLowerCase();
+  const route = routes.find((r) => lowerPath === r.path.toLowerCase() || lowerPath.startsWith(`${r.path.toLowerCase()}/`));
   if (route === undefined) return undefined;
   const rest = rawPath.slice(route.path.length);
   for (const segment of rest.split('/').slice(1)) {
@@ -149,7 +158,7 @@ export function resolveTarget(requestUrl: string, routes: readonly ApiRoute[]): 
 }
 
 /** The Authorization (and DPoP proof) headers for one upstream call. */
-function credentials(ctx: BffContext, method: string, url: URL, tokens: SessionTokens | undefined): http.OutgoingHttpHeaders {
+function credentials(ctx: ApiProxyRouteOptions, method: string, url: URL, tokens: SessionTokens | undefined): http.OutgoingHttpHeaders {
   if (tokens === undefined) return {};
   if (tokens.dpopKey === undefined) return { authorization: `Bearer ${tokens.accessToken}` };
   return {
@@ -177,7 +186,7 @@ function forward(
   req: http.IncomingMessage,
   url: URL,
   credentials: http.OutgoingHttpHeaders,
-  ctx: BffContext,
+  ctx: ApiProxyRouteOptions,
   call: UpstreamCall,
   body: http.IncomingMessage | Buffer | undefined,
 ): Promise<http.IncomingMessage> {

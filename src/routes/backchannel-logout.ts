@@ -1,17 +1,30 @@
 // POST /bff/backchannel-logout: the OP tells the BFF that a user's OP session
 // ended. Every BFF session of that OP session (sid) or user (sub) ends, on
 // every instance (the index lives in Redis). 200 on success, 400 otherwise.
-import type { RequestHandler } from 'express';
-import type { BffContext } from '../context.js';
+import express from 'express';
+import type { Config } from '../config.js';
 import { badRequest } from '../errors.js';
-import type { LogoutTarget } from '../oidc/logout-token.js';
-import { endStoredSession, loadStoredSession } from '../session/stores.js';
+import type { Handler } from '../http/endpoints.js';
+import type { BffMetrics } from '../metrics.js';
+import type { LogoutTokenVerifier } from '../oidc/logout-token.js';
+import type { Sessions } from '../session/sessions.js';
+import type { Stores } from '../store/stores.js';
 
-export function backchannelLogoutRoute(ctx: BffContext): RequestHandler {
-  const { stores, logoutTokens, metrics } = ctx;
+/** The body parser it needs: a form with one logout token, no bigger than a token may be. */
+export const backchannelLogoutBody = (config: Config) =>
+  express.urlencoded({ extended: false, limit: config.jose.maxTokenBytes + 1024, parameterLimit: 10 });
+
+export interface BackchannelLogoutRouteOptions {
+  stores: Pick<Stores, 'replay'>;
+  sessions: Sessions;
+  logoutTokens: LogoutTokenVerifier;
+  metrics: BffMetrics;
+}
+
+export function backchannelLogoutRoute({ stores, sessions, logoutTokens, metrics }: BackchannelLogoutRouteOptions): Handler {
   return async (req, res) => {
-    res.set('Cache-Control', 'no-store');
-    const token = (req.body as Record<string, unknown> | undefined)?.logout_token;
+    res.setHeader('Cache-Control', 'no-store');
+    const token = (req as { body?: Record<string, unknown> }).body?.logout_token;
     if (typeof token !== 'string' || token === '') {
       throw badRequest('invalid_request', 'The request must carry one logout_token (application/x-www-form-urlencoded).');
     }
@@ -21,8 +34,7 @@ export function backchannelLogoutRoute(ctx: BffContext): RequestHandler {
     });
     let ended = 0;
     try {
-      const candidates = await stores.sessionIndex.find(target.sid ? { opSid: target.sid } : { sub: target.sub! });
-      ended = await endSessions(ctx, candidates, target);
+      ended = await sessions.endAll(target);
     } catch (err) {
       // Not done: the OP's retry of this token must not count as a replay.
       await stores.replay.forget(target.jti).catch(() => {});
@@ -30,18 +42,7 @@ export function backchannelLogoutRoute(ctx: BffContext): RequestHandler {
     }
     req.log.info({ event: 'backchannel_logout', sessionsEnded: ended }, 'back-channel logout');
     metrics.backchannelLogouts.inc({ outcome: 'accepted' });
-    res.status(200).end();
+    res.statusCode = 200;
+    res.end();
   };
-}
-
-async function endSessions({ stores }: BffContext, candidates: string[], target: LogoutTarget): Promise<number> {
-  let ended = 0;
-  for (const sessionId of candidates) {
-    const user = (await loadStoredSession(stores, sessionId))?.user;
-    if (user && (target.sub === undefined || user.sub === target.sub) && (target.sid === undefined || user.opSid === target.sid)) {
-      await endStoredSession(stores, sessionId, user);
-      ended++;
-    }
-  }
-  return ended;
 }

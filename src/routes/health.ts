@@ -1,19 +1,30 @@
 // GET /healthz (liveness) and GET /readyz (session store and OP reachable).
-import type { RequestHandler } from 'express';
-import type { BffContext } from '../context.js';
+import type { Handler } from '../http/endpoints.js';
+import { sendJson } from '../http/respond.js';
+import type { OpenIdProvider } from '../oidc/provider.js';
+import type { Stores } from '../store/stores.js';
 
-export const healthRoute: RequestHandler = (_req, res) => {
-  res.set('Cache-Control', 'no-store').json({ status: 'ok' });
-};
+export const healthRoute: Handler = async (_req, res) => sendJson(res, { status: 'ok' });
 
-export function readyRoute({ stores, provider }: BffContext): RequestHandler {
+export interface ReadyRouteOptions {
+  stores: Pick<Stores, 'ping'>;
+  provider: Pick<OpenIdProvider, 'configuration'>;
+}
+
+export function readyRoute({ stores, provider }: ReadyRouteOptions): Handler {
   return async (_req, res) => {
     const [store, op] = await Promise.all([
-      stores.ping().then(() => true, () => false),
-      provider.configuration().then(() => true, () => false),
+      stores.ping().then(
+        () => true,
+        () => false,
+      ),
+      provider.configuration().then(
+        () => true,
+        () => false,
+      ),
     ]);
-    res.set('Cache-Control', 'no-store');
-    res.status(store && op ? 200 : 503).json({
+    res.statusCode = store && op ? 200 : 503;
+    sendJson(res, {
       status: store && op ? 'ready' : 'not_ready',
       checks: { sessionStore: store ? 'ok' : 'unavailable', openIdProvider: op ? 'ok' : 'unavailable' },
     });

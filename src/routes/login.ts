@@ -1,47 +1,65 @@
 // GET /bff/login?returnTo=/path: starts the authorization code flow.
 import { randomBytes } from 'node:crypto';
-import type { RequestHandler } from 'express';
-import { parse as parseCookies } from 'cookie';
-import type { BffContext } from '../context.js';
-import { parseReturnTo } from '../http/return-to.js';
-import { badRequest } from '../errors.js';
+import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { Config } from '../config.js';
+import { badRequest } from '../errors.js';
+import { cookieName, isHttps } from '../http/cookies.js';
+import type { Handler } from '../http/endpoints.js';
+import { queryParam } from '../http/request-url.js';
+import { redirect } from '../http/respond.js';
+import { parseReturnTo } from '../http/return-to.js';
+import type { BffMetrics } from '../metrics.js';
+import type { CodeFlow } from '../oidc/code-flow.js';
+import type { OpenIdProvider } from '../oidc/provider.js';
 import { allowedAcrValues } from '../profiles.js';
-import { isHttps } from '../session/session.js';
+import type { Stores } from '../store/stores.js';
 
 /** How long a user may take at the OP before the login transaction is forgotten. */
 export const LOGIN_TIMEOUT_SECONDS = 600;
 const BINDING_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+const MAX_PARAM_LENGTH = 512;
 
-export function loginRoute(ctx: BffContext): RequestHandler {
-  const { config, provider, stores, codeFlow } = ctx;
+/** The login-binding cookie ties the callback to the browser that started the login. */
+export const loginCookieName = (config: Config) => cookieName(config, 'bff-login');
+
+export interface LoginRouteOptions {
+  config: Config;
+  provider: OpenIdProvider;
+  stores: Pick<Stores, 'loginTransactions'>;
+  codeFlow: CodeFlow;
+  metrics: BffMetrics;
+}
+
+export function loginRoute({ config, provider, stores, codeFlow, metrics }: LoginRouteOptions): Handler {
+  const cookie = loginCookieName(config);
+  const secure = isHttps(config);
   return async (req, res) => {
-    const returnTo = parseReturnTo(req.query.returnTo, config.publicUrl);
-    const extraParams = loginParams(req.query, config);
+    const url = req.url!;
+    const returnTo = parseReturnTo(queryParam(url, 'returnTo'), config.publicUrl);
+    const extraParams = loginParams(url, config);
     const request = await codeFlow.buildAuthorizationRequest(await provider.configuration(), returnTo, extraParams);
     // Tabs of one browser share the binding, so concurrent logins all complete.
-    const binding = loginBinding(req.headers.cookie, ctx.cookies.login) ?? randomBytes(32).toString('base64url');
+    const binding = loginBinding(req.headers.cookie, cookie) ?? randomBytes(32).toString('base64url');
     await stores.loginTransactions.save(request.state, { ...request.transaction, binding }, LOGIN_TIMEOUT_SECONDS);
-    res.cookie(ctx.cookies.login, binding, {
+    const attributes = {
       httpOnly: true,
-      secure: isHttps(config),
+      secure,
       sameSite: 'lax', // must come back on the OP's cross-site redirect to /bff/callback
       path: '/',
-      maxAge: LOGIN_TIMEOUT_SECONDS * 1000,
-    });
-    ctx.metrics.loginsStarted.inc();
-    res.set('Cache-Control', 'no-store');
-    res.redirect(302, request.url.href);
+      maxAge: LOGIN_TIMEOUT_SECONDS,
+      expires: new Date(Date.now() + LOGIN_TIMEOUT_SECONDS * 1000),
+    } as const;
+    res.appendHeader('Set-Cookie', serializeCookie(cookie, binding, attributes));
+    metrics.loginsStarted.inc();
+    redirect(res, request.url.href);
   };
 }
 
-const MAX_PARAM_LENGTH = 512;
-
 /** The BFF_LOGIN_PARAMS the query carries; others are ignored, malformed ones refused. */
-function loginParams(query: Record<string, unknown>, config: Config): Record<string, string> {
+function loginParams(url: string, config: Config): Record<string, string> {
   const params: Record<string, string> = {};
   for (const name of config.loginParams) {
-    const value = query[name];
+    const value = queryParam(url, name);
     if (value === undefined) continue;
     const invalid = (why: string) => badRequest('invalid_login_param', `The login parameter ${name} ${why}.`);
     if (typeof value !== 'string' || value.length > MAX_PARAM_LENGTH || /[\u0000-\u001f\u007f]/.test(value)) {

@@ -1,35 +1,47 @@
 // GET /bff/logout?sid=...: ends the BFF session, then sends the browser to the
 // OP's end_session_endpoint with client_id and post_logout_redirect_uri, and
 // never id_token_hint: no id_token ever travels through the browser.
-import type { RequestHandler } from 'express';
 import * as oidc from 'openid-client';
-import type { BffContext } from '../context.js';
+import type { Config } from '../config.js';
 import { badRequest } from '../errors.js';
-import { authenticatedSession, destroySession, sessionCookieAttributes } from '../session/session.js';
+import type { Handler } from '../http/endpoints.js';
+import { queryParam } from '../http/request-url.js';
+import { redirect } from '../http/respond.js';
+import type { Logger } from '../logger.js';
+import type { AccessTokens } from '../oidc/access-tokens.js';
+import type { OpenIdProvider } from '../oidc/provider.js';
+import type { Sessions } from '../session/sessions.js';
 
-export function logoutRoute(ctx: BffContext): RequestHandler {
-  const { config } = ctx;
+export interface LogoutRouteOptions {
+  config: Config;
+  logger: Logger;
+  provider: OpenIdProvider;
+  sessions: Sessions;
+  /** Revokes the session's refresh token at the OP. */
+  accessTokens: Pick<AccessTokens, 'revoke'>;
+}
+
+export function logoutRoute(ctx: LogoutRouteOptions): Handler {
+  const { sessions, accessTokens } = ctx;
   return async (req, res) => {
-    const session = await authenticatedSession(req, config);
+    // Read only: the session ends here, or (wrong sid) stays exactly as it was.
+    const session = await sessions.read(req, res, { slide: false });
     if (session !== undefined) {
       // The sid proves the link came from our own SPA, not from a cross-site page.
-      if (req.query.sid !== session.logoutId) {
+      if (queryParam(req.url!, 'sid') !== session.data.logoutId) {
         throw badRequest('invalid_logout_sid', 'The logout link is not valid for this session.');
       }
-      const { user, tokens } = session;
-      const sessionId = req.sessionID;
-      await destroySession(req);
-      await ctx.stores.sessionIndex.remove(user, sessionId).catch(() => {}); // stale index entries are harmless
+      await sessions.end(session.id, session.data.user);
       req.log.info({ event: 'logout' }, 'session ended');
-      if (tokens.refreshToken) await ctx.accessTokens.revoke(tokens.refreshToken);
+      const { refreshToken } = session.data.tokens;
+      if (refreshToken) await accessTokens.revoke(refreshToken);
     }
-    res.clearCookie(ctx.cookies.session, sessionCookieAttributes(config));
-    res.set('Cache-Control', 'no-store');
-    res.redirect(302, await endSessionUrl(ctx));
+    sessions.clearCookie(res);
+    redirect(res, await endSessionUrl(ctx));
   };
 }
 
-async function endSessionUrl({ provider, config, logger }: BffContext): Promise<string> {
+async function endSessionUrl({ provider, config, logger }: LogoutRouteOptions): Promise<string> {
   try {
     const configuration = await provider.configuration();
     if (configuration.serverMetadata().end_session_endpoint === undefined) return config.postLogoutRedirectUri;

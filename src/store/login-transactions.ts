@@ -3,9 +3,8 @@
 // two tabs logging in at once never overwrite each other, and is taken
 // (read and deleted at once) by the callback, so a replayed callback finds nothing.
 import { timingSafeEqual } from 'node:crypto';
-import { storeUnavailable } from '../errors.js';
-import type { DpopPrivateJwk } from '../oidc/dpop.js';
-import type { Redis } from './stores.js';
+import type { DpopPrivateJwk } from '../keys.js';
+import { storeFailure, type Redis } from './redis.js';
 
 export interface LoginTransaction {
   /** Random value also held in the browser's login cookie: ties the callback to the browser that started the login. */
@@ -46,17 +45,16 @@ export class RedisLoginTransactionStore implements LoginTransactionStore {
   ) {}
 
   async save(state: string, tx: LoginTransaction, ttlSeconds: number): Promise<void> {
-    await this.client.set(this.prefix + state, JSON.stringify(tx), { EX: ttlSeconds }).catch((err: unknown) => Promise.reject(storeUnavailable(err)));
+    await storeFailure(this.client.set(this.prefix + state, JSON.stringify(tx), { EX: ttlSeconds }));
   }
 
   async take(state: string, binding: string | undefined): Promise<TakeResult> {
-    const failed = (err: unknown) => Promise.reject(storeUnavailable(err));
-    const value = await this.client.get(this.prefix + state).catch(failed);
+    const value = await storeFailure(this.client.get(this.prefix + state));
     if (value === null) return { status: 'unknown' };
     const tx = JSON.parse(value) as LoginTransaction;
     if (!sameSecret(binding, tx.binding)) return { status: 'wrong_browser' };
     // GETDEL: of two concurrent callbacks, only one gets the transaction.
-    return (await this.client.getDel(this.prefix + state).catch(failed)) === null ? { status: 'unknown' } : { status: 'taken', tx };
+    return (await storeFailure(this.client.getDel(this.prefix + state))) === null ? { status: 'unknown' } : { status: 'taken', tx };
   }
 }
 
