@@ -5,7 +5,9 @@ import { startDemo } from './stack.js';
 const port = Number(process.env.PORT ?? 3000);
 const opPort = Number(process.env.DEMO_OP_PORT ?? port + 1);
 const demo = await startDemo({ port, opPort, env: process.env });
-const store = demo.app.bff.context.config.redis ? `Redis (${demo.app.bff.context.config.redis.mode})` : 'in memory (set REDIS_URL to use Redis)';
+const store = demo.app.bff.context.config.redis
+  ? `Redis (${demo.app.bff.context.config.redis.mode})`
+  : 'in memory (set REDIS_URL to use Redis)';
 process.stdout.write(
   `\nSealed BFF demo is running.\n` +
     `  Open ${demo.publicUrl}/ and sign in with any username and password.\n` +
