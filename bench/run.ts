@@ -94,7 +94,8 @@ interface Spawned {
  */
 async function spawnServer(script: string, env: Record<string, string>, ready: string, fixedPort?: number): Promise<Spawned> {
   const port = fixedPort ?? (await freePort());
-  const profile = script === 'src/server.ts' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const profile =
+    script === 'src/server.ts' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', script], {
     env: { PATH: process.env.PATH, NODE_ENV: 'production', ...env, PORT: String(port) },
   });
@@ -119,7 +120,10 @@ async function spawnServer(script: string, env: Record<string, string>, ready: s
     ? (async () => {
         // The BFF's /readyz: the session store connected and the OP reachable. Asked again as soon as it says no.
         while (!settled) {
-          const ok = await fetch(`http://127.0.0.1:${port}${ready}`).then((r) => (void r.body?.cancel(), r.ok), () => false);
+          const ok = await fetch(`http://127.0.0.1:${port}${ready}`).then(
+            (r) => (void r.body?.cancel(), r.ok),
+            () => false,
+          );
           if (ok) return;
           await new Promise((r) => setTimeout(r, 20));
         }
@@ -152,7 +156,13 @@ const cpuSeconds = (pid: number) => {
 
 async function cannon(url: string, headers: Record<string, string>, extra: Partial<autocannon.Options> = {}, serverPid?: number) {
   const cpuBefore = serverPid === undefined ? 0 : cpuSeconds(serverPid);
-  const result = await autocannon({ url, headers, connections: CONNECTIONS, ...(extra.amount ? {} : { duration: ROUND_SECONDS }), ...extra });
+  const result = await autocannon({
+    url,
+    headers,
+    connections: CONNECTIONS,
+    ...(extra.amount ? {} : { duration: ROUND_SECONDS }),
+    ...extra,
+  });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   const cpuUs = serverPid === undefined ? NaN : ((cpuSeconds(serverPid) - cpuBefore) * 1e6) / result.requests.total;
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total, cpuUs };
@@ -219,7 +229,9 @@ async function sequential(url: string, headers: Record<string, string>, count = 
       http
         .get(url, { headers, agent }, (res) => {
           res.resume();
-          res.once('end', () => (res.statusCode === 200 ? resolve(Number(process.hrtime.bigint() - t0) / 1000) : reject(new Error(`${url}: ${res.statusCode}`))));
+          res.once('end', () =>
+            res.statusCode === 200 ? resolve(Number(process.hrtime.bigint() - t0) / 1000) : reject(new Error(`${url}: ${res.statusCode}`)),
+          );
         })
         .once('error', reject);
     });
@@ -273,7 +285,12 @@ async function opOnlyLogins(issuer: string, count: number, concurrency: number):
         const token = await fetch(`${issuer}/token`, {
           method: 'POST',
           headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: 'http://op-only.test/cb', code_verifier: verifier }),
+          body: new URLSearchParams({
+            grant_type: 'authorization_code',
+            code: back.searchParams.get('code')!,
+            redirect_uri: 'http://op-only.test/cb',
+            code_verifier: verifier,
+          }),
         });
         if (token.status !== 200) throw new Error(`OP-only login failed: ${token.status}`);
         await token.arrayBuffer();
@@ -381,12 +398,15 @@ async function main() {
     if (userScenario) {
       const bare = await start('bench/servers/bare-user.ts', { REDIS_URL, PREFIX: `${PREFIX}bare-user:` }, 'listening');
       const baseline = await start('bench/servers/baseline.ts', { REDIS_URL }, 'listening');
-      const eoc = await start('bench/servers/eoc.ts', { ISSUER: op.issuer, CLIENT_SECRET: 'eoc-secret-0123456789abcdef0123456789' }, 'listening', eocPort).catch(
-        (err: Error) => {
-          process.stderr.write(`express-openid-connect did not start: ${err.message}\n`);
-          return undefined;
-        },
-      );
+      const eoc = await start(
+        'bench/servers/eoc.ts',
+        { ISSUER: op.issuer, CLIENT_SECRET: 'eoc-secret-0123456789abcdef0123456789' },
+        'listening',
+        eocPort,
+      ).catch((err: Error) => {
+        process.stderr.write(`express-openid-connect did not start: ${err.message}\n`);
+        return undefined;
+      });
       const targets: Target[] = [
         { name: 'bff', url: `${bff.url}/bff/user`, headers: bffHeaders, pid: bff.pid },
         { name: 'bare', url: `${bare.url}/user`, headers: { cookie: await cookieOf(`${bare.url}/login`) }, pid: bare.pid },
@@ -463,7 +483,16 @@ async function main() {
       const { importJWK } = await import('jose');
       const encryptTo = await importJWK(encKey, 'RSA-OAEP-256');
       const now = Math.floor(Date.now() / 1000);
-      const claims = { iss: op.issuer, aud: 'bff', sub: 'alice', iat: now, exp: now + 600, nonce: 'n', email: 'alice@example.com', name: 'Alice Example' };
+      const claims = {
+        iss: op.issuer,
+        aud: 'bff',
+        sub: 'alice',
+        iat: now,
+        exp: now + 600,
+        nonce: 'n',
+        email: 'alice@example.com',
+        name: 'Alice Example',
+      };
       const jws = await new SignJWT(claims).setProtectedHeader({ alg: 'PS256', kid: 'op' }).sign(opSigner.privateKey);
       const jwe = await new CompactEncrypt(new TextEncoder().encode(jws))
         .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', cty: 'JWT', kid: encKey.kid })
@@ -573,7 +602,11 @@ async function main() {
       let peer: Spawned | undefined;
       if (proxyScenario) {
         bare = await start('bench/servers/bare-proxy.ts', { UPSTREAM: upstream.url }, 'listening');
-        peer = await start('bench/servers/peer-proxy.ts', { REDIS_URL, UPSTREAM: `${upstream.url}/v1`, PREFIX: `${PREFIX}peer:` }, 'listening');
+        peer = await start(
+          'bench/servers/peer-proxy.ts',
+          { REDIS_URL, UPSTREAM: `${upstream.url}/v1`, PREFIX: `${PREFIX}peer:` },
+          'listening',
+        );
         peerHeaders = { cookie: await cookieOf(`${peer.url}/login`) };
         const peerSeen = await echo(`${peer.url}/api/echo/1`, peerHeaders);
         if (peerSeen.scheme !== 'Bearer' || peerSeen.cookie) throw new Error(`the peer proxy sent ${JSON.stringify(peerSeen)}`);

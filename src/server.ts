@@ -49,7 +49,9 @@ async function main(): Promise<void> {
   const metricsServer =
     config.metrics.port === undefined
       ? undefined
-      : metricsOnlyApp(metricsRoute(context.metrics, undefined)).listen(config.metrics.port, () => logger.info({ port: config.metrics.port }, 'metrics listening'));
+      : metricsOnlyApp(metricsRoute(context.metrics, undefined)).listen(config.metrics.port, () =>
+          logger.info({ port: config.metrics.port }, 'metrics listening'),
+        );
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
     force.unref();
     metricsServer?.close();
     server.close(() => {
-      app.bff.close().finally(() => {
+      void app.bff.close().finally(() => {
         logger.info('stopped');
         process.exit(0);
       });
@@ -71,7 +73,9 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
   };
   process.on('SIGHUP', () => {
-    app.bff.reloadKeys().catch((err: Error) => logger.error({ error: { message: err.message } }, 'key reload refused; the current keys stay in use'));
+    app.bff
+      .reloadKeys()
+      .catch((err: Error) => logger.error({ error: { message: err.message } }, 'key reload refused; the current keys stay in use'));
   });
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -19,7 +19,7 @@ const answer = (res: import('node:http').ServerResponse, status: number, body: s
 const server = createServer((req, res) => {
   if (req.url === '/login') {
     const sid = randomBytes(24).toString('base64url');
-    client.set(`${prefix}${sid}`, claims, { EX: 1800 }).then(
+    client.set(`${prefix}${sid}`, claims, { expiration: { type: 'EX', value: 1800 } }).then(
       () => {
         res.setHeader('set-cookie', `sid=${sid}; Path=/; HttpOnly; SameSite=Strict`);
         answer(res, 200, '{"ok":true}');

@@ -4,14 +4,23 @@
 // proxy under test attaches what it claims to).
 import { createServer } from 'node:http';
 
-const body = JSON.stringify({ orders: [{ id: 1, total: 42 }, { id: 2, total: 7 }] });
+const body = JSON.stringify({
+  orders: [
+    { id: 1, total: 42 },
+    { id: 2, total: 7 },
+  ],
+});
 const server = createServer((req, res) => {
   const answer = () => {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   };
   if (req.url!.startsWith('/v1/echo')) {
-    const echo = JSON.stringify({ scheme: req.headers.authorization?.split(' ')[0] ?? null, dpop: req.headers.dpop !== undefined, cookie: req.headers.cookie !== undefined });
+    const echo = JSON.stringify({
+      scheme: req.headers.authorization?.split(' ')[0] ?? null,
+      dpop: req.headers.dpop !== undefined,
+      cookie: req.headers.cookie !== undefined,
+    });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(echo) });
     res.end(echo);
   } else answer();

@@ -68,7 +68,7 @@ export interface ListenerOptions {
   table: readonly Endpoint[];
   /** Serves what no fast endpoint does; `expressStage` must be its first handler. */
   express: Express;
-  startRequest(req: IncomingMessage, res: ServerResponse): LoggedRequest;
+  startRequest: (req: IncomingMessage, res: ServerResponse) => LoggedRequest;
   securityHeaders: HeaderList;
   metrics: BffMetrics;
 }
@@ -81,7 +81,8 @@ export function requestListener({ table, express, startRequest, securityHeaders,
     const url = req.url ?? '/';
     const endpoint = findEndpoint(table, req.method ?? 'GET', url);
     if (endpoint?.fast) return void endpoint.handle(logged, res).catch((err: unknown) => fail(metrics, err, logged, res));
-    if (endpoint === undefined && isBffPath(url)) return fail(metrics, new BffError(404, 'not_found', 'There is no such BFF endpoint.'), logged, res);
+    if (endpoint === undefined && isBffPath(url))
+      return fail(metrics, new BffError(404, 'not_found', 'There is no such BFF endpoint.'), logged, res);
     // Express's own types want its request and response; it makes them from Node's here.
     express(req as Parameters<Express>[0], res as Parameters<Express>[1], next as Parameters<Express>[2]);
   };
@@ -98,9 +99,18 @@ export function expressStage(table: readonly Endpoint[]): RequestHandler {
   };
 }
 
-async function runBefore(middleware: readonly RequestHandler[], req: Parameters<RequestHandler>[0], res: Parameters<RequestHandler>[1]): Promise<void> {
+async function runBefore(
+  middleware: readonly RequestHandler[],
+  req: Parameters<RequestHandler>[0],
+  res: Parameters<RequestHandler>[1],
+): Promise<void> {
   for (const handler of middleware) {
-    await new Promise<void>((resolve, reject) => void handler(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+    await new Promise<void>(
+      (resolve, reject) =>
+        void handler(req, res, (err?: Error | 'route' | 'router') =>
+          err === undefined ? resolve() : reject(err instanceof Error ? err : new Error(err)),
+        ),
+    );
   }
 }
 

@@ -23,8 +23,8 @@ export function securityHeaders(config: Config): HeaderList {
   });
   const headers: Array<[string, string]> = [];
   const recorder = { setHeader: (name: string, value: unknown) => headers.push([name, String(value)]), removeHeader: () => {} };
-  let failure: unknown;
-  middleware({} as never, recorder as never, (err?: unknown) => (failure = err));
+  let failure: Error | undefined;
+  middleware({} as never, recorder as never, (err?: unknown) => (failure = err as Error | undefined));
   if (failure !== undefined) throw failure;
   return headers;
 }

@@ -78,7 +78,7 @@ export class AccessTokens {
         await this.locks.release(lockName, lease).catch(() => {});
       }
     }
-    throw new BffError(503, 'refresh_in_progress', 'The session\'s tokens are being refreshed; try again.');
+    throw new BffError(503, 'refresh_in_progress', "The session's tokens are being refreshed; try again.");
   }
 
   private async refreshStored(sessionId: string, stored: SignedInData): Promise<SessionTokens> {
@@ -92,7 +92,12 @@ export class AccessTokens {
     try {
       const configuration = await this.provider.configuration();
       // A DPoP-bound session stays bound: the new token is bound to the same key.
-      response = await oidc.refreshTokenGrant(configuration, refreshToken, undefined, await this.dpop.opOptions(configuration, stored.tokens.dpopKey));
+      response = await oidc.refreshTokenGrant(
+        configuration,
+        refreshToken,
+        undefined,
+        await this.dpop.opOptions(configuration, stored.tokens.dpopKey),
+      );
     } catch (err) {
       const error = toBffError(err, 'id_token');
       this.metrics.refreshes.inc({ outcome: error.code === 'invalid_grant' ? 'rejected' : 'failed' });
@@ -159,5 +164,3 @@ export class AccessTokens {
 export function expiresSoon(tokens: SessionTokens): boolean {
   return tokens.expiresAt !== undefined && tokens.expiresAt - REFRESH_SKEW_SECONDS <= Math.floor(Date.now() / 1000);
 }
-
-

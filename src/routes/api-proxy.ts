@@ -20,7 +20,16 @@ import type { ActiveSession, Sessions } from '../session/sessions.js';
 import { notAuthenticated } from './user.js';
 
 // Hop-by-hop headers (RFC 9110 7.6.1) and what must not cross the BFF.
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+];
 const NOT_FORWARDED_UP = new Set([
   ...HOP_BY_HOP,
   ...['host', 'cookie', 'authorization', 'x-csrf', 'dpop'],
@@ -98,7 +107,8 @@ async function proxy(ctx: ApiProxyRouteOptions, req: http.IncomingMessage, res: 
     const replayable = RETRYABLE.has(method);
     let body: http.IncomingMessage | Buffer | undefined = replayable ? undefined : req;
     // A small body is read first under DPoP, so that it can be sent again with the API's nonce.
-    if (body !== undefined && tokens?.dpopKey !== undefined && declared > 0 && declared <= NONCE_REPLAY_MAX_BODY_BYTES) body = await readBody(req);
+    if (body !== undefined && tokens?.dpopKey !== undefined && declared > 0 && declared <= NONCE_REPLAY_MAX_BODY_BYTES)
+      body = await readBody(req);
     const send = () => forward(req, url, credentials(ctx, method, url, tokens), ctx, call, body);
     let upstream = await send();
     if (tokens?.dpopKey !== undefined && isNonceChallenge(upstream.statusCode, upstream.headers['www-authenticate'])) {
@@ -142,12 +152,7 @@ export function resolveTarget(requestUrl: string, routes: readonly ApiRoute[]): 
     // No way out of the route's target: no dot segments (also "..;x", which some servers read as ".."),
     // no (encoded) slashes or backslashes, no control characters, no empty segments.
     const withoutParams = decoded.split(';')[0]!;
-    if (
-      withoutParams === '.' ||
-      withoutParams === '..' ||
-      /[/\\\u0000-\u001f\u007f]/.test(decoded) ||
-      (segment === '' && rest !== '/')
-    ) {
+    if (withoutParams === '.' || withoutParams === '..' || /[/\\\u0000-\u001f\u007f]/.test(decoded) || (segment === '' && rest !== '/')) {
       throw badRequest('invalid_path', 'The API path may not contain dot segments, empty segments or encoded slashes.');
     }
   }
@@ -169,7 +174,12 @@ function credentials(ctx: ApiProxyRouteOptions, method: string, url: URL, tokens
 
 /** The headers that may cross the BFF: none of `excluded`, nor any the message's Connection header lists (hop-by-hop). */
 function passingHeaders(headers: http.IncomingHttpHeaders, excluded: ReadonlySet<string>): Array<[string, string | string[]]> {
-  const connectionListed = new Set(String(headers.connection ?? '').toLowerCase().split(',').map((h) => h.trim()));
+  const connectionListed = new Set(
+    String(headers.connection ?? '')
+      .toLowerCase()
+      .split(',')
+      .map((h) => h.trim()),
+  );
   return Object.entries(headers).filter((entry): entry is [string, string | string[]] => {
     const [name, value] = entry;
     return !excluded.has(name) && !connectionListed.has(name) && value !== undefined;
@@ -213,7 +223,8 @@ function forward(
       clearTimeout(responseTimer);
     };
     upstream.once('socket', (socket) => {
-      if (!socket.connecting) clearTimeout(connectTimer); // a kept-alive socket
+      if (!socket.connecting)
+        clearTimeout(connectTimer); // a kept-alive socket
       else socket.once('connect', () => clearTimeout(connectTimer));
     });
     upstream.once('response', (response) => {
@@ -260,7 +271,8 @@ class UpstreamError extends Error {
 function upstreamFailure(err: unknown): BffError {
   const kind = err instanceof UpstreamError ? err.kind : undefined;
   if (kind === 'too_large') return new BffError(413, 'request_too_large', 'The request body is too large.');
-  if (kind === 'connect' || kind === 'timeout') return new BffError(504, 'upstream_timeout', 'The API did not answer in time.', { cause: err });
+  if (kind === 'connect' || kind === 'timeout')
+    return new BffError(504, 'upstream_timeout', 'The API did not answer in time.', { cause: err });
   return new BffError(502, 'upstream_unreachable', 'The API cannot be reached.', { cause: err });
 }
 

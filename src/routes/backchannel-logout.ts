@@ -32,7 +32,7 @@ export function backchannelLogoutRoute({ stores, sessions, logoutTokens, metrics
       metrics.backchannelLogouts.inc({ outcome: 'refused' });
       throw err;
     });
-    let ended = 0;
+    let ended: number;
     try {
       ended = await sessions.endAll(target);
     } catch (err) {

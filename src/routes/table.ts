@@ -26,6 +26,7 @@ export function routeTable(ctx: BffContext): Endpoint[] {
     { method: 'GET', path: '/.well-known/jwks.json', handle: jwksRoute(ctx) },
   ];
   // On the main port only behind its bearer token; BFF_METRICS_PORT serves it on its own port (server.ts).
-  if (config.metrics.token !== undefined) table.push({ method: 'GET', path: '/metrics', handle: metricsRoute(ctx.metrics, config.metrics.token) });
+  if (config.metrics.token !== undefined)
+    table.push({ method: 'GET', path: '/metrics', handle: metricsRoute(ctx.metrics, config.metrics.token) });
   return table;
 }

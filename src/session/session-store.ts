@@ -34,7 +34,10 @@ export interface SessionStore {
 
 export function redisSessionStore(client: Redis, prefix: string): SessionStore {
   const keyPrefix = `${prefix}sess:`;
-  const serializer = { parse: (text: string) => JSON.parse(text) as session.SessionData, stringify: (data: unknown) => JSON.stringify(data) };
+  const serializer = {
+    parse: (text: string) => JSON.parse(text) as session.SessionData,
+    stringify: (data: unknown) => JSON.stringify(data),
+  };
   const key = (id: string) => keyPrefix + id;
   const parse = (value: string | null) => (value === null ? undefined : (serializer.parse(value) as StoredSession));
   // Hashed: `sub` and `sid` are the OP's text, of any length and alphabet.
@@ -66,7 +69,11 @@ export function redisSessionStore(client: Redis, prefix: string): SessionStore {
       );
     },
     indexFind: async (entry) =>
-      entry.opSid ? storeFailure(client.sMembers(indexKey('sid', entry.opSid))) : entry.sub ? storeFailure(client.sMembers(indexKey('sub', entry.sub))) : [],
+      entry.opSid
+        ? storeFailure(client.sMembers(indexKey('sid', entry.opSid)))
+        : entry.sub
+          ? storeFailure(client.sMembers(indexKey('sub', entry.sub)))
+          : [],
     indexRemove: async (entry, id) => void (await storeFailure(Promise.all(indexKeys(entry).map((k) => client.sRem(k, id))))),
   };
 }
@@ -110,6 +117,6 @@ export function memorySessionStore(): SessionStore {
 }
 
 /** express-session's callback-style store API as a promise; failures become 503s. */
-function storeCall<T>(call: (cb: (err: unknown, value?: T) => void) => void): Promise<T> {
+function storeCall<T>(call: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
   return storeFailure(new Promise((resolve, reject) => call((err, value) => (err ? reject(err) : resolve(value as T)))));
 }

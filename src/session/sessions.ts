@@ -84,7 +84,10 @@ export class Sessions {
     }
     if (slide || secret !== 0) {
       const value = `s:${sign(id, this.config.sessionSecrets[0]!)}`;
-      res.appendHeader('Set-Cookie', serializeCookie(this.cookieName, value, { ...this.cookieAttributes, expires: new Date(idleExpiresAt) }));
+      res.appendHeader(
+        'Set-Cookie',
+        serializeCookie(this.cookieName, value, { ...this.cookieAttributes, expires: new Date(idleExpiresAt) }),
+      );
     }
     return { id, data, idleExpiresAt };
   }
@@ -94,7 +97,11 @@ export class Sessions {
    * fixation; a session the browser had is ended), indexed for back-channel
    * logout. The cookie goes out with the response.
    */
-  async create(req: IncomingMessage, res: ServerResponse, login: { user: SessionUser; tokens: SessionTokens; logoutId: string }): Promise<void> {
+  async create(
+    req: IncomingMessage,
+    res: ServerResponse,
+    login: { user: SessionUser; tokens: SessionTokens; logoutId: string },
+  ): Promise<void> {
     const withSession = await this.runExpressSession(req, res);
     await promised((cb) => withSession.session.regenerate(cb));
     const data: SignedInData = { ...login, createdAt: nowSeconds() };

@@ -40,7 +40,11 @@ export function connectRedis(redis: RedisConfig): RedisConnection {
   const common = { disableOfflineQueue: true, commandsQueueMaxLength: 10_000 };
   if (redis.mode === 'cluster') {
     const cluster = createCluster({ rootNodes: redis.nodes.map((url) => ({ url })), defaults: { socket, ...common } });
-    return { client: cluster as unknown as Redis, ping: async () => void (await cluster.sendCommand(undefined, true, ['PING'])), isOpen: () => cluster.isOpen };
+    return {
+      client: cluster,
+      ping: async () => void (await cluster.sendCommand(undefined, true, ['PING'])),
+      isOpen: () => cluster.isOpen,
+    };
   }
   if (redis.mode === 'sentinel') {
     const sentinel = createSentinel({
@@ -48,11 +52,11 @@ export function connectRedis(redis: RedisConfig): RedisConnection {
       sentinelRootNodes: redis.nodes.map((node) => ({ host: node.host, port: node.port })),
       nodeClientOptions: { socket, ...common },
     });
-    return { client: sentinel as unknown as Redis, ping: async () => void (await sentinel.ping()), isOpen: () => sentinel.isOpen };
+    return { client: sentinel, ping: async () => void (await sentinel.ping()), isOpen: () => sentinel.isOpen };
   }
   const client = createClient({ url: redis.url, socket, ...common });
   return {
-    client: client as unknown as Redis,
+    client: client,
     ping: async () => {
       if (!client.isReady) throw new Error('Redis is not connected');
       await client.ping();
@@ -73,22 +77,19 @@ export function connectRedis(redis: RedisConfig): RedisConnection {
  * its get/set/expire/del (not all(), ids(), length() or clear()).
  */
 export function withCommandTimeout(client: Redis, timeoutMs: number): Redis {
-  const timed =
-    <A extends unknown[], T>(name: string, command: (...args: A) => Promise<T>) =>
-    (...args: A) =>
-      withinTimeout(command.apply(client, args), timeoutMs, `Redis ${name}`);
+  const timed = <T>(name: string, command: Promise<T>) => withinTimeout(command, timeoutMs, `Redis ${name}`);
   return {
-    get: timed('GET', client.get),
-    getEx: timed('GETEX', client.getEx),
-    set: timed('SET', client.set),
-    pTTL: timed('PTTL', client.pTTL),
-    getDel: timed('GETDEL', client.getDel),
-    del: timed('DEL', client.del),
-    sAdd: timed('SADD', client.sAdd),
-    sMembers: timed('SMEMBERS', client.sMembers),
-    sRem: timed('SREM', client.sRem),
-    expire: timed('EXPIRE', client.expire),
-    eval: timed('EVAL', client.eval),
+    get: (key) => timed('GET', client.get(key)),
+    getEx: (key, options) => timed('GETEX', client.getEx(key, options)),
+    set: (key, value, options) => timed('SET', client.set(key, value, options)),
+    pTTL: (key) => timed('PTTL', client.pTTL(key)),
+    getDel: (key) => timed('GETDEL', client.getDel(key)),
+    del: (key) => timed('DEL', client.del(key)),
+    sAdd: (key, member) => timed('SADD', client.sAdd(key, member)),
+    sMembers: (key) => timed('SMEMBERS', client.sMembers(key)),
+    sRem: (key, member) => timed('SREM', client.sRem(key, member)),
+    expire: (key, seconds) => timed('EXPIRE', client.expire(key, seconds)),
+    eval: (script, options) => timed('EVAL', client.eval(script, options)),
     on: (event, listener) => client.on(event, listener),
     connect: () => client.connect(),
     close: () => client.close(),

@@ -45,7 +45,9 @@ function redisStores(config: Config, logger: Logger): Stores {
   const ready = new Promise<void>((resolve) => (connected = resolve));
   // A single node says 'ready' (also after each reconnect); a Cluster or Sentinel connection only resolves connect().
   client.on('ready', () => logger.info('session store (Redis) connected'));
-  client.connect().then(connected, (err: Error) => logger.error({ error: { message: err.message } }, 'session store (Redis) connect failed'));
+  client
+    .connect()
+    .then(connected, (err: Error) => logger.error({ error: { message: err.message } }, 'session store (Redis) connect failed'));
 
   return {
     redis: client,
