@@ -9,10 +9,9 @@
 import { createHash, createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto';
 import * as jose from 'jose';
 import * as oidc from 'openid-client';
+import { DPOP_ALG } from '../algorithms.js';
 import type { DpopMode } from '../config.js';
 import { BffError } from '../errors.js';
-
-export const DPOP_ALG = 'ES256';
 
 /** A P-256 private key as a JWK: what the session stores. */
 export interface DpopPrivateJwk {
