@@ -2,7 +2,7 @@
 // own tests (supertest) and by server.ts. No I/O happens until a request
 // needs it: OP discovery is lazy and retried, Redis connects in the background.
 import express, { type Express } from 'express';
-import { assertKeysFit, type Config } from './config.js';
+import { checkKeySet, type Config } from './config.js';
 import type { BffContext } from './context.js';
 import { BffError } from './errors.js';
 import { errorHandler } from './http/error-response.js';
@@ -114,7 +114,7 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
   app.bff = {
     context: ctx,
     reloadKeys: async () => {
-      const set = await keys.reload((candidate) => assertKeysFit(candidate, config));
+      const set = await keys.reload((candidate) => checkKeySet(candidate, config));
       logger.info({ kids: set.publicJwks.keys.map((k) => `${k.use}:${k.kid ?? '-'}`) }, 'keys reloaded');
     },
     ready: () => stores.ready(),
