@@ -16,6 +16,8 @@ import type { Config } from './config/types.js';
 import { checkProfile, profileDefaults } from './profiles.js';
 
 export { ConfigError, type Env } from './config/env.js';
+// The algorithm lists were importable from here before src/algorithms.ts became their home.
+export { SUPPORTED_JWE_ALGS, SUPPORTED_JWE_ENCS, SUPPORTED_JWS_ALGS } from './algorithms.js';
 export { checkKeySet, type KeyRuleSettings } from './config/keys.js';
 export type {
   ApiRoute,
