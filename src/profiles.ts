@@ -71,6 +71,7 @@ export function checkProfile(config: Config): void {
 /** The profile's rules for the BFF's own keys; `variable` is where the keys came from (BFF_KEYS or BFF_KEYS_FILE). */
 export function checkProfileKeys(keys: KeySet, profile: Profile, variable: string): void {
   if (profile === 'ftn') {
+    // WebCrypto names every RSA-OAEP variant 'RSA-OAEP'; anything else is an ECDH key.
     const ecKeys = keys.decryption.filter((k) => k.key.algorithm.name !== 'RSA-OAEP');
     if (ecKeys.length > 0) throw weaker(profile, variable, 'an ECDH "enc" key (FTN uses RSA-OAEP)');
   }
