@@ -4,7 +4,7 @@
 // retried, Redis connects in the background (`app.bff.ready()` says when).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import express from 'express';
-import { assertKeysFit, type Config } from './config.js';
+import { checkKeySet, type Config } from './config.js';
 import { registerInternals, type BffContext } from './context.js';
 import { BffError } from './errors.js';
 import { expressStage, requestListener } from './http/endpoints.js';
@@ -24,7 +24,7 @@ import { Sessions } from './session/sessions.js';
 import { createStores } from './store/stores.js';
 
 export { loadConfig, ConfigError, type Config } from './config.js';
-export { BffError } from './errors.js';
+export { BffError, type ErrorCode } from './errors.js';
 export type { Logger } from './logger.js';
 
 export interface CreateAppOptions {
@@ -83,7 +83,7 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
     listen: ((...args: unknown[]) => createServer(listener).listen(...(args as []))) as Server['listen'],
     bff: {
       reloadKeys: async () => {
-        const set = await keys.reload((candidate) => assertKeysFit(candidate, config));
+        const set = await keys.reload((candidate) => checkKeySet(candidate, config));
         logger.info({ kids: set.publicJwks.keys.map((k) => `${k.use}:${k.kid ?? '-'}`) }, 'keys reloaded');
       },
       ready: () => stores.ready(),

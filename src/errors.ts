@@ -1,10 +1,15 @@
 // One error type for everything the BFF answers with an error: an HTTP status,
 // a stable machine-readable code (documented in the README) and one sentence.
 // The sentence is ours, never text from a token or from the OP.
+import type { ErrorCode } from './error-codes.js';
+
+export type { ErrorCode } from './error-codes.js';
+
 export class BffError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    /** One of the catalogue's codes (src/error-codes.ts): TypeScript refuses any other. */
+    readonly code: ErrorCode,
     readonly description: string,
     options?: { cause?: unknown },
   ) {
@@ -13,7 +18,7 @@ export class BffError extends Error {
   }
 }
 
-export const badRequest = (code: string, description: string) => new BffError(400, code, description);
+export const badRequest = (code: ErrorCode, description: string) => new BffError(400, code, description);
 
 export const storeUnavailable = (cause?: unknown) =>
   new BffError(503, 'session_store_unavailable', 'The session store is unavailable; try again shortly.', { cause });

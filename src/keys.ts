@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { importJWK, type JWK } from 'jose';
+import { DEFAULT_KEY_ALGS, KEY_ALGS } from './algorithms.js';
 
 export type KeyUse = 'sig' | 'enc';
 
@@ -37,14 +38,6 @@ export class KeySetError extends Error {
   }
 }
 
-const SIGNING_ALGS: Record<string, readonly string[]> = {
-  RSA: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
-  EC: ['ES256'],
-};
-const ENCRYPTION_ALGS: Record<string, readonly string[]> = {
-  RSA: ['RSA-OAEP', 'RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512'],
-  EC: ['ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A192KW', 'ECDH-ES+A256KW'],
-};
 // Members that may be published; everything else (d, p, q, dp, dq, qi, oth, k, key_ops) stays private.
 const PUBLIC_MEMBERS = ['kty', 'kid', 'use', 'alg', 'crv', 'x', 'y', 'n', 'e', 'x5c', 'x5t', 'x5t#S256'] as const;
 const MAX_KEYS = 64;
@@ -147,17 +140,16 @@ function checkKey(jwk: unknown, label: string): { use: KeyUse; alg: string | und
   let alg = jwk.alg as string | undefined;
   let use = jwk.use;
   if (use === undefined && alg !== undefined) {
-    use = SIGNING_ALGS[kty]!.includes(alg) ? 'sig' : ENCRYPTION_ALGS[kty]!.includes(alg) ? 'enc' : undefined;
+    use = KEY_ALGS.sig[kty].includes(alg) ? 'sig' : KEY_ALGS.enc[kty].includes(alg) ? 'enc' : undefined;
   }
   if (use !== 'sig' && use !== 'enc') {
     throw new KeySetError(`${label}: needs "use":"sig" or "use":"enc" (or an alg that implies one)`);
   }
-  const allowed = use === 'sig' ? SIGNING_ALGS[kty]! : ENCRYPTION_ALGS[kty]!;
+  const allowed = KEY_ALGS[use][kty];
   if (alg !== undefined && !allowed.includes(alg)) {
     throw new KeySetError(`${label}: alg ${alg} does not fit a ${kty} "${use}" key (allowed: ${allowed.join(', ')})`);
   }
-  // Defaults when the JWK names no alg: the common choice for each key type.
-  alg ??= use === 'sig' ? (kty === 'RSA' ? 'RS256' : 'ES256') : kty === 'RSA' ? 'RSA-OAEP-256' : undefined;
+  alg ??= DEFAULT_KEY_ALGS[use][kty];
   return { use, alg };
 }
 

@@ -1,10 +1,15 @@
 // BFF_PROFILE presets. A profile sets safe defaults for its ecosystem and then
 // refuses, at start, any explicit setting that is weaker, naming the variable.
-import { ConfigError, type Config, type Env, type Profile } from './config.js';
+// The key rules of a profile are apart (checkProfileKeys) because a key file
+// reloaded on SIGHUP must meet them too (src/config/keys.ts: checkKeySet).
+// Imports only the config's leaves (env, types), never src/config.ts, which
+// imports this module.
+import { FAPI2_JWS_ALGS, FTN_JWE_ALGS } from './algorithms.js';
+import { ConfigError, type Env } from './config/env.js';
+import type { Config, Profile } from './config/types.js';
+import type { KeySet } from './keys.js';
 
 export const FTN_ACR_VALUES = ['http://ftn.ficora.fi/2017/loa2', 'http://ftn.ficora.fi/2017/loa3'];
-const FTN_JWE_ALGS = ['RSA-OAEP', 'RSA-OAEP-256'];
-const FAPI2_JWS_ALGS = ['PS256', 'ES256'];
 
 export function profileDefaults(profile: Profile): Env {
   switch (profile) {
@@ -32,9 +37,13 @@ export function profileDefaults(profile: Profile): Env {
   }
 }
 
-export function checkProfile(config: Config, env: Env): void {
+const weaker = (profile: Profile, variable: string, what: string) =>
+  new ConfigError(variable, `${what} is weaker than BFF_PROFILE=${profile} allows`);
+
+/** The profile's rules for the settings (the keys: checkProfileKeys). */
+export function checkProfile(config: Config): void {
   const refuse = (variable: string, what: string) => {
-    throw new ConfigError(variable, `${what} is weaker than BFF_PROFILE=${config.profile} allows`);
+    throw weaker(config.profile, variable, what);
   };
   if (config.profile === 'none') return;
 
@@ -45,8 +54,6 @@ export function checkProfile(config: Config, env: Env): void {
     if (!config.jose.requireEncryption) refuse('BFF_REQUIRE_ENCRYPTION', 'false');
     const weakAlgs = config.jose.jweAlgs.filter((alg) => !FTN_JWE_ALGS.includes(alg));
     if (weakAlgs.length > 0) refuse('BFF_JWE_ALGS', weakAlgs.join(', '));
-    const ecKeys = config.keys.decryption.filter((k) => k.key.algorithm.name !== 'RSA-OAEP');
-    if (ecKeys.length > 0) refuse(env.BFF_KEYS_FILE ? 'BFF_KEYS_FILE' : 'BFF_KEYS', 'an ECDH "enc" key (FTN uses RSA-OAEP)');
     const acr = (config.authParams.acr_values ?? '').split(' ').filter(Boolean);
     if (acr.length === 0 || acr.some((value) => !FTN_ACR_VALUES.includes(value))) {
       refuse('BFF_AUTH_PARAMS', `acr_values "${config.authParams.acr_values ?? ''}" (FTN needs ${FTN_ACR_VALUES.join(' or ')})`);
@@ -58,8 +65,19 @@ export function checkProfile(config: Config, env: Env): void {
     if (config.dpop !== 'on') refuse('BFF_DPOP', `${config.dpop} (FAPI 2.0 needs sender-constrained tokens)`);
     const weakJws = config.jose.jwsAlgs.filter((alg) => !FAPI2_JWS_ALGS.includes(alg));
     if (weakJws.length > 0) refuse('BFF_JWS_ALGS', weakJws.join(', '));
-    const weakKeys = config.keys.signing.filter((k) => !FAPI2_JWS_ALGS.includes(k.alg));
-    if (weakKeys.length > 0) refuse(env.BFF_KEYS_FILE ? 'BFF_KEYS_FILE' : 'BFF_KEYS', `a ${weakKeys[0]!.alg} signing key`);
+  }
+}
+
+/** The profile's rules for the BFF's own keys; `variable` is where the keys came from (BFF_KEYS or BFF_KEYS_FILE). */
+export function checkProfileKeys(keys: KeySet, profile: Profile, variable: string): void {
+  if (profile === 'ftn') {
+    // WebCrypto names every RSA-OAEP variant 'RSA-OAEP'; anything else is an ECDH key.
+    const ecKeys = keys.decryption.filter((k) => k.key.algorithm.name !== 'RSA-OAEP');
+    if (ecKeys.length > 0) throw weaker(profile, variable, 'an ECDH "enc" key (FTN uses RSA-OAEP)');
+  }
+  if (profile === 'fapi2') {
+    const weakKeys = keys.signing.filter((k) => !FAPI2_JWS_ALGS.includes(k.alg));
+    if (weakKeys.length > 0) throw weaker(profile, variable, `a ${weakKeys[0]!.alg} signing key`);
   }
 }
 

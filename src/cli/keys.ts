@@ -4,14 +4,13 @@
 // register at the OP (or serve it from /.well-known/jwks.json).
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { SUPPORTED_JWE_ALGS } from '../config.js';
+import { KEYGEN_DEFAULT_ENC, KEYGEN_DEFAULT_SIG, KEYGEN_SIGNING_ALGS, SUPPORTED_JWE_ALGS } from '../algorithms.js';
 import { generateKeySet, type KeySpec } from '../keygen.js';
 
-const SIGNING_ALGS = ['RS256', 'PS256', 'ES256'];
 const USAGE = `usage: npm run keys -- [--sig ALG]... [--enc ALG]... [--rsa-bits N] [--out FILE] [--force]
 
-  --sig ALG      a signing key: ${SIGNING_ALGS.join(', ')} (default PS256)
-  --enc ALG      an encryption key: ${SUPPORTED_JWE_ALGS.join(', ')} (default RSA-OAEP-256)
+  --sig ALG      a signing key: ${KEYGEN_SIGNING_ALGS.join(', ')} (default ${KEYGEN_DEFAULT_SIG})
+  --enc ALG      an encryption key: ${SUPPORTED_JWE_ALGS.join(', ')} (default ${KEYGEN_DEFAULT_ENC})
   --rsa-bits N   RSA modulus length, at least 2048 (default 2048)
   --out FILE     where to write the private JWKS (default bff-keys.json), mode 0600
   --force        overwrite FILE if it exists
@@ -42,9 +41,9 @@ if (values.help) {
   process.exit(0);
 }
 
-const sig = values.sig ?? ['PS256'];
-const enc = values.enc ?? ['RSA-OAEP-256'];
-for (const alg of sig) if (!SIGNING_ALGS.includes(alg)) fail(`--sig ${alg} is not supported`);
+const sig = values.sig ?? [KEYGEN_DEFAULT_SIG];
+const enc = values.enc ?? [KEYGEN_DEFAULT_ENC];
+for (const alg of sig) if (!KEYGEN_SIGNING_ALGS.includes(alg)) fail(`--sig ${alg} is not supported`);
 for (const alg of enc) if (!SUPPORTED_JWE_ALGS.includes(alg)) fail(`--enc ${alg} is not supported`);
 const rsaBits = Number(values['rsa-bits'] ?? 2048);
 if (!Number.isInteger(rsaBits) || rsaBits < 2048 || rsaBits > 8192) fail('--rsa-bits must be 2048 to 8192');

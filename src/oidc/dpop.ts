@@ -9,13 +9,12 @@
 import { createHash, createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto';
 import * as jose from 'jose';
 import * as oidc from 'openid-client';
+import { DPOP_ALG } from '../algorithms.js';
 import type { DpopMode } from '../config.js';
 import { BffError } from '../errors.js';
 import type { DpopPrivateJwk } from '../keys.js';
 
 export type { DpopPrivateJwk };
-
-export const DPOP_ALG = 'ES256';
 
 
 // Imported keys are cached for the calls that follow each other: the login's PAR and code

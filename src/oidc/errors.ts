@@ -2,32 +2,13 @@
 // gets its own code (README: troubleshooting), and nothing of the OP's
 // response body or of a token reaches the browser.
 import * as oidc from 'openid-client';
+import { isAuthorizationError, tokenErrorCode, tokenErrorStatus, type OpRequestKind, type OpTokenProblem } from '../error-codes.js';
 import { BffError } from '../errors.js';
 
 /** Which OP response was being processed: names the token in the error code. */
 export type Phase = 'pushed_authorization_request' | 'authorization_response' | 'id_token' | 'userinfo';
 
-// OAuth / OIDC authorization error codes an OP may send back to the redirect_uri.
-const AUTHORIZATION_ERRORS = new Set([
-  'access_denied',
-  'login_required',
-  'interaction_required',
-  'consent_required',
-  'account_selection_required',
-  'invalid_request',
-  'invalid_scope',
-  'unauthorized_client',
-  'unsupported_response_type',
-  'server_error',
-  'temporarily_unavailable',
-  'request_not_supported',
-  'request_uri_not_supported',
-  'registration_not_supported',
-  'invalid_request_uri',
-  'invalid_request_object',
-]);
-
-const CLAIM_CODES: Record<string, string> = {
+const CLAIM_CODES: Record<string, OpTokenProblem | undefined> = {
   iss: 'issuer_mismatch',
   aud: 'audience_mismatch',
   azp: 'audience_mismatch',
@@ -47,10 +28,10 @@ export function toBffError(err: unknown, phase: Phase): BffError {
   if (err instanceof Error && err.cause instanceof BffError) return err.cause;
 
   if (err instanceof oidc.AuthorizationResponseError) {
-    const code = AUTHORIZATION_ERRORS.has(err.error) ? err.error : 'authorization_error';
+    const code = isAuthorizationError(err.error) ? err.error : 'authorization_error';
     return new BffError(400, code, 'The OpenID Provider did not complete the login.', { cause: err });
   }
-  const requestKind = phase === 'userinfo' ? 'userinfo' : phase === 'pushed_authorization_request' ? 'par' : 'token';
+  const requestKind: OpRequestKind = phase === 'userinfo' ? 'userinfo' : phase === 'pushed_authorization_request' ? 'par' : 'token';
   // 401 with WWW-Authenticate (e.g. invalid_client), or an unexpected HTTP status: the OP refused the request.
   if (err instanceof oidc.WWWAuthenticateChallengeError || (err as { code?: unknown }).code === 'OAUTH_RESPONSE_IS_NOT_CONFORM') {
     return new BffError(502, `${requestKind}_request_failed`, 'The OpenID Provider refused the request.', { cause: err });
@@ -74,11 +55,11 @@ export function toBffError(err: unknown, phase: Phase): BffError {
     // e.g. a missing or wrong RFC 9207 `iss` parameter
     return new BffError(400, 'invalid_authorization_response', 'The authorization response is invalid.', { cause: err });
   }
-  return new BffError(502, `${phase}_${tokenProblem(err)}`, `The OpenID Provider's ${phase === 'id_token' ? 'ID token' : 'userinfo response'} was refused.`, { cause: err });
+  return new BffError(tokenErrorStatus(phase), tokenErrorCode(phase, tokenProblem(err)), `The OpenID Provider's ${phase === 'id_token' ? 'ID token' : 'userinfo response'} was refused.`, { cause: err });
 }
 
 /** The suffix of the error code: what exactly was wrong with the token. */
-function tokenProblem(err: unknown): string {
+function tokenProblem(err: unknown): OpTokenProblem {
   if (!(err instanceof Error)) return 'invalid';
   // openid-client wraps oauth4webapi's error: the details sit one level down.
   const inner = err.cause instanceof Error ? err.cause : err;

@@ -8,21 +8,21 @@
 // (signature against the OP's jwks_uri, iss, aud, exp, nonce …).
 import { compactDecrypt } from 'jose';
 import type { JoseConfig } from '../config.js';
+import { tokenErrorCode, tokenErrorStatus, type JosePolicyProblem, type TokenKind, type TokenProblem } from '../error-codes.js';
 import { BffError } from '../errors.js';
 import type { DecryptionKey } from '../keys.js';
 
-export type TokenKind = 'id_token' | 'userinfo' | 'logout_token';
+export type { TokenKind } from '../error-codes.js';
 
-/** A token the policy refused: code `<kind>_<problem>`, e.g. id_token_not_encrypted. */
-export class TokenRefusedError extends BffError {
+/** A refused token: code `<kind>_<problem>`, e.g. id_token_not_encrypted (src/error-codes.ts lists them). */
+export class TokenRefusedError<K extends TokenKind = TokenKind> extends BffError {
   constructor(
-    readonly kind: TokenKind,
-    readonly problem: string,
+    readonly kind: K,
+    readonly problem: TokenProblem<K>,
     description: string,
     options?: { cause?: unknown },
   ) {
-    // A bad token from the OP's back channel is the OP's fault (502); a bad logout token is the caller's request (400).
-    super(kind === 'logout_token' ? 400 : 502, `${kind}_${problem}`, description, options);
+    super(tokenErrorStatus(kind), tokenErrorCode(kind, problem), description, options);
     this.name = 'TokenRefusedError';
   }
 }
@@ -46,7 +46,7 @@ export interface OpenedToken {
  */
 export async function openToken(token: string, kind: TokenKind, policy: JoseConfig, keys: readonly DecryptionKey[]): Promise<OpenedToken> {
   const label = kind === 'id_token' ? 'ID token' : kind === 'userinfo' ? 'userinfo response' : 'logout token';
-  const refuse = (problem: string, what: string, cause?: unknown) =>
+  const refuse = (problem: JosePolicyProblem, what: string, cause?: unknown) =>
     new TokenRefusedError(kind, problem, `The ${label} was refused: ${what}.`, { cause });
 
   if (Buffer.byteLength(token) > policy.maxTokenBytes) throw refuse('too_large', `it is larger than ${policy.maxTokenBytes} bytes`);
@@ -67,7 +67,7 @@ export async function openToken(token: string, kind: TokenKind, policy: JoseConf
   throw refuse('malformed', 'it is not a compact JWT');
 }
 
-type Refuse = (problem: string, what: string, cause?: unknown) => TokenRefusedError;
+type Refuse = (problem: JosePolicyProblem, what: string, cause?: unknown) => TokenRefusedError;
 
 function openJws(jws: string, policy: JoseConfig, refuse: Refuse): Omit<OpenedToken, 'encrypted'> {
   const [headerPart, payloadPart] = jws.split('.');

@@ -3,6 +3,7 @@
 // required); then the signature with the OP's keys and the spec's claims.
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Config } from '../config.js';
+import type { TokenProblem } from '../error-codes.js';
 import type { KeyStore } from '../keys.js';
 import type { ReplayGuard } from '../store/replay-guard.js';
 import { openToken, TokenRefusedError } from './jose-policy.js';
@@ -20,7 +21,7 @@ export interface LogoutTarget {
   jti: string;
 }
 
-const refuse = (problem: string, what: string, cause?: unknown) =>
+const refuse = (problem: TokenProblem<'logout_token'>, what: string, cause?: unknown) =>
   new TokenRefusedError('logout_token', problem, `The logout token was refused: ${what}.`, { cause });
 
 export class LogoutTokenVerifier {
@@ -76,6 +77,8 @@ export class LogoutTokenVerifier {
   }
 }
 
+const CLAIM_PROBLEMS: Record<string, TokenProblem<'logout_token'> | undefined> = { iss: 'issuer_mismatch', aud: 'audience_mismatch', iat: 'expired' };
+
 function joseRefusal(err: unknown): BffError {
   // The OP's keys could not be fetched: the OP's problem, and a 5xx lets it retry.
   if (err instanceof joseErrors.JWKSTimeout) return new BffError(504, 'op_timeout', 'The OpenID Provider\'s keys could not be fetched in time.', { cause: err });
@@ -84,7 +87,7 @@ function joseRefusal(err: unknown): BffError {
   }
   if (err instanceof joseErrors.JWTExpired) return refuse('expired', 'it has expired', err);
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    const problem = { iss: 'issuer_mismatch', aud: 'audience_mismatch', iat: 'expired' }[err.claim] ?? 'invalid';
+    const problem = CLAIM_PROBLEMS[err.claim] ?? 'invalid';
     return refuse(problem, `its ${err.claim} claim is wrong`, err);
   }
   if (err instanceof joseErrors.JWSSignatureVerificationFailed || err instanceof joseErrors.JWKSNoMatchingKey) {

@@ -1,9 +1,9 @@
 // Compares the OP's discovery metadata with what this BFF is configured to
 // do, so that a mismatch is named at start instead of failing every login.
 import type * as oidc from 'openid-client';
+import { DPOP_ALG, ECDH_ES_ALGS } from '../algorithms.js';
 import type { Config } from '../config.js';
 import type { KeySet } from '../keys.js';
-import { DPOP_ALG } from './dpop.js';
 
 export class OpMetadataError extends Error {
   readonly code = 'ERR_BFF_OP_METADATA';
@@ -35,7 +35,7 @@ export function metadataProblems(meta: oidc.ServerMetadata, config: Config, keys
 
   if (config.jose.requireEncryption) {
     const keyAlgs = new Set(
-      keys.decryption.flatMap((k) => (k.alg ? [k.alg] : config.jose.jweAlgs.filter((alg) => alg.startsWith('ECDH-ES')))),
+      keys.decryption.flatMap((k) => (k.alg ? [k.alg] : config.jose.jweAlgs.filter((alg) => ECDH_ES_ALGS.includes(alg)))),
     );
     const usableAlgs = [...keyAlgs].filter((alg) => config.jose.jweAlgs.includes(alg));
     const targets = meta.userinfo_endpoint ? (['id_token', 'userinfo'] as const) : (['id_token'] as const);

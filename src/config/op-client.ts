@@ -1,0 +1,168 @@
+// The BFF as the OP's client: who it is (issuer, client_id, its URLs), how it
+// authenticates, what it asks for (scope, request objects, PAR, DPoP, extra
+// parameters) and what it accepts back (the JOSE policy).
+import {
+  DEFAULT_JWE_ALGS,
+  DEFAULT_JWS_ALGS,
+  DEFAULT_REQUEST_OBJECT_ALG,
+  DEFAULT_REQUEST_OBJECT_ENC,
+  SUPPORTED_JWE_ALGS,
+  SUPPORTED_JWE_ENCS,
+  SUPPORTED_JWS_ALGS,
+} from '../algorithms.js';
+import type { KeySet } from '../keys.js';
+import {
+  ConfigError,
+  optional,
+  parseEnum,
+  parseInteger,
+  parseJsonSetting,
+  parseList,
+  parseOptionalFlag,
+  parseUrl,
+  required,
+  type Env,
+} from './env.js';
+import { defaultClientAuth, lacksDecryptionKey, lacksSigningKey } from './keys.js';
+import type { ClientAuthMethod, Config, JoseConfig } from './types.js';
+
+const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['private_key_jwt', 'client_secret_basic', 'client_secret_post'];
+// Parameters the BFF sets itself; configuration must not override them.
+const RESERVED_AUTH_PARAMS = [
+  'client_id', 'redirect_uri', 'response_type', 'response_mode', 'scope', 'state', 'nonce',
+  'code_challenge', 'code_challenge_method', 'request', 'request_uri', 'client_assertion', 'client_assertion_type', 'dpop_jkt',
+];
+
+export type ClientIdentity = Pick<Config, 'issuer' | 'clientId' | 'publicUrl' | 'redirectUri' | 'postLogoutRedirectUri'>;
+
+export type OpClientConfig = Pick<
+  Config,
+  | 'clientAuth'
+  | 'clientSecret'
+  | 'scope'
+  | 'jose'
+  | 'requestObject'
+  | 'requestObjectEncryption'
+  | 'par'
+  | 'dpop'
+  | 'assertionAudience'
+  | 'authParams'
+  | 'loginParams'
+  | 'opTimeoutSeconds'
+>;
+
+/** What does not depend on the keys; read before them. */
+export function parseClientIdentity(env: Env, allowHttp: boolean): ClientIdentity {
+  const issuer = parseUrl(env, 'BFF_ISSUER', allowHttp);
+  const publicUrl = parsePublicUrl(env, allowHttp);
+  const clientId = required(env, 'BFF_CLIENT_ID');
+  return {
+    issuer,
+    clientId,
+    publicUrl,
+    redirectUri: `${publicUrl.origin}/bff/callback`,
+    postLogoutRedirectUri: `${publicUrl.origin}/`,
+  };
+}
+
+/** Everything else about the client; several defaults depend on which keys exist. */
+export function parseOpClient(env: Env, keys: KeySet): OpClientConfig {
+  const clientAuth = parseClientAuth(env, keys);
+  const clientSecret = parseClientSecret(env, clientAuth);
+  const scope = optional(env, 'BFF_SCOPE') ?? 'openid profile email';
+  if (!scope.split(' ').includes('openid')) {
+    throw new ConfigError('BFF_SCOPE', 'must include "openid"');
+  }
+  const jose = parseJose(env, keys);
+  const requestObject = parseEnum(env, 'BFF_REQUEST_OBJECT', ['none', 'signed', 'encrypted'] as const, 'none');
+  if (lacksSigningKey(keys, { requestObject })) {
+    throw new ConfigError('BFF_REQUEST_OBJECT', `${requestObject} request objects need a "use":"sig" key in BFF_KEYS/BFF_KEYS_FILE`);
+  }
+  return {
+    clientAuth,
+    clientSecret,
+    scope,
+    jose,
+    requestObject,
+    opTimeoutSeconds: parseInteger(env, 'BFF_OP_TIMEOUT', 10, 1, 120),
+    requestObjectEncryption: {
+      alg: parseEnum(env, 'BFF_REQUEST_OBJECT_ALG', SUPPORTED_JWE_ALGS, DEFAULT_REQUEST_OBJECT_ALG),
+      enc: parseEnum(env, 'BFF_REQUEST_OBJECT_ENC', SUPPORTED_JWE_ENCS, DEFAULT_REQUEST_OBJECT_ENC),
+    },
+    par: parseEnum(env, 'BFF_PAR', ['auto', 'on', 'off'] as const, 'auto'),
+    dpop: parseEnum(env, 'BFF_DPOP', ['auto', 'on', 'off'] as const, 'auto'),
+    assertionAudience: parseEnum(env, 'BFF_ASSERTION_AUDIENCE', ['issuer', 'token_endpoint'] as const, 'issuer'),
+    authParams: parseAuthParams(env),
+    loginParams: parseLoginParams(env),
+  };
+}
+
+function parsePublicUrl(env: Env, allowHttp: boolean): URL {
+  const url = parseUrl(env, 'BFF_PUBLIC_URL', allowHttp);
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search) {
+    throw new ConfigError('BFF_PUBLIC_URL', 'must be an origin only, e.g. https://app.example.com (no path or query)');
+  }
+  return url;
+}
+
+function parseClientAuth(env: Env, keys: KeySet): ClientAuthMethod {
+  const method = parseEnum(env, 'BFF_CLIENT_AUTH', CLIENT_AUTH_METHODS, defaultClientAuth(keys));
+  if (lacksSigningKey(keys, { clientAuth: method })) {
+    throw new ConfigError('BFF_CLIENT_AUTH', 'private_key_jwt needs a "use":"sig" key in BFF_KEYS or BFF_KEYS_FILE');
+  }
+  return method;
+}
+
+function parseClientSecret(env: Env, clientAuth: ClientAuthMethod): string | undefined {
+  const clientSecret = optional(env, 'BFF_CLIENT_SECRET');
+  if (clientAuth !== 'private_key_jwt' && clientSecret === undefined) {
+    // Without BFF_CLIENT_AUTH the secret methods are only the default because there is no key to sign with (defaultClientAuth).
+    const why = optional(env, 'BFF_CLIENT_AUTH')
+      ? `with BFF_CLIENT_AUTH=${clientAuth}`
+      : 'when no "use":"sig" key is in BFF_KEYS/BFF_KEYS_FILE (private_key_jwt needs one)';
+    throw new ConfigError('BFF_CLIENT_SECRET', `is required ${why}`);
+  }
+  return clientSecret;
+}
+
+function parseJose(env: Env, keys: KeySet): JoseConfig {
+  // Holding an enc key means the OP was told to encrypt: plaintext would then be a downgrade.
+  const requireEncryption = parseOptionalFlag(env, 'BFF_REQUIRE_ENCRYPTION') ?? keys.decryption.length > 0;
+  if (lacksDecryptionKey(keys, { requireEncryption })) {
+    throw new ConfigError('BFF_REQUIRE_ENCRYPTION', 'is true, but BFF_KEYS/BFF_KEYS_FILE holds no "use":"enc" key to decrypt with');
+  }
+  return {
+    requireEncryption,
+    jweAlgs: parseList(env, 'BFF_JWE_ALGS', SUPPORTED_JWE_ALGS, DEFAULT_JWE_ALGS),
+    jweEncs: parseList(env, 'BFF_JWE_ENCS', SUPPORTED_JWE_ENCS, SUPPORTED_JWE_ENCS),
+    jwsAlgs: parseList(env, 'BFF_JWS_ALGS', SUPPORTED_JWS_ALGS, DEFAULT_JWS_ALGS),
+    maxTokenBytes: parseInteger(env, 'BFF_MAX_TOKEN_BYTES', 65536, 1024, 1048576),
+  };
+}
+
+function parseAuthParams(env: Env): Record<string, string> {
+  const value = optional(env, 'BFF_AUTH_PARAMS');
+  if (value === undefined) return {};
+  const parsed = parseJsonSetting('BFF_AUTH_PARAMS', value);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('BFF_AUTH_PARAMS', 'must be a JSON object of strings');
+  }
+  for (const [name, v] of Object.entries(parsed)) {
+    if (typeof v !== 'string') throw new ConfigError('BFF_AUTH_PARAMS', `${name} must be a string`);
+    if (RESERVED_AUTH_PARAMS.includes(name)) throw new ConfigError('BFF_AUTH_PARAMS', `must not set ${name} (the BFF sets it)`);
+  }
+  return parsed as Record<string, string>;
+}
+
+function parseLoginParams(env: Env): string[] {
+  const value = optional(env, 'BFF_LOGIN_PARAMS');
+  if (value === undefined) return [];
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new ConfigError('BFF_LOGIN_PARAMS', `${name} is not a parameter name`);
+    if (RESERVED_AUTH_PARAMS.includes(name) || name === 'returnTo') {
+      throw new ConfigError('BFF_LOGIN_PARAMS', `must not include ${name} (the BFF sets it)`);
+    }
+  }
+  return names;
+}

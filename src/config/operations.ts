@@ -1,0 +1,43 @@
+// Running the process: the deployment flags (BFF_ALLOW_HTTP, NODE_ENV) other
+// areas consult, the listening port, logging, the reverse proxy in front, and
+// where /metrics is served.
+import { ConfigError, optional, parseEnum, parseFlag, parseInteger, type Env } from './env.js';
+import type { Config, LogLevel } from './types.js';
+
+export type Deployment = Pick<Config, 'allowHttp' | 'production'>;
+export type OperationsConfig = Pick<Config, 'port' | 'logLevel' | 'trustProxy' | 'metrics'>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Read first: the URL checks (http allowed?) and the session store (memory allowed?) depend on them. */
+export function parseDeployment(env: Env): Deployment {
+  return { allowHttp: parseFlag(env, 'BFF_ALLOW_HTTP'), production: env.NODE_ENV === 'production' };
+}
+
+export function parseOperations(env: Env): OperationsConfig {
+  return {
+    port: parseInteger(env, 'PORT', 3000, 0, 65535),
+    logLevel: parseEnum(env, 'BFF_LOG_LEVEL', LOG_LEVELS, 'info'),
+    trustProxy: parseTrustProxy(env),
+    metrics: {
+      port: optional(env, 'BFF_METRICS_PORT') === undefined ? undefined : parseInteger(env, 'BFF_METRICS_PORT', 0, 0, 65535),
+      token: parseMetricsToken(env),
+    },
+  };
+}
+
+function parseTrustProxy(env: Env): Config['trustProxy'] {
+  const value = optional(env, 'BFF_TRUST_PROXY');
+  if (value === undefined || value === 'false') return undefined;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  if (/^[\w.:/, -]+$/.test(value)) return value; // addresses, CIDRs or loopback/linklocal/uniquelocal
+  throw new ConfigError('BFF_TRUST_PROXY', 'must be true, a hop count, or a comma-separated list of addresses/subnets');
+}
+
+function parseMetricsToken(env: Env): string | undefined {
+  const token = optional(env, 'BFF_METRICS_TOKEN');
+  // A scrape token is a password: too short to resist guessing is a mistake.
+  if (token !== undefined && token.length < 16) throw new ConfigError('BFF_METRICS_TOKEN', 'must be at least 16 characters');
+  return token;
+}
