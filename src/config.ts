@@ -13,7 +13,7 @@ import { parseDeployment, parseOperations } from './config/operations.js';
 import { parseApi } from './config/proxy.js';
 import { parseSession } from './config/session.js';
 import type { Config } from './config/types.js';
-import { checkProfile, profileDefaults } from './profiles.js';
+import { checkProfile, profileDefaults } from './config/profiles.js';
 
 export { ConfigError, type Env } from './config/env.js';
 // The algorithm lists were importable from here before src/algorithms.ts became their home.

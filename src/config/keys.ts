@@ -3,7 +3,7 @@
 // both moments keys arrive: at start, and when BFF_KEYS_FILE is reloaded on
 // SIGHUP. A reload can therefore never accept a key set that start refuses.
 import { importKeySet, KeySetError, type KeySet } from '../keys.js';
-import { checkProfileKeys } from '../profiles.js';
+import { checkProfileKeys } from './profiles.js';
 import { ConfigError, optional, parseJsonSetting, readSettingFile, type Env } from './env.js';
 import type { ClientAuthMethod, Config } from './types.js';
 

@@ -11,7 +11,7 @@ import { parseReturnTo } from '../http/return-to.js';
 import type { BffMetrics } from '../metrics.js';
 import type { CodeFlow } from '../oidc/code-flow.js';
 import type { OpenIdProvider } from '../oidc/provider.js';
-import { allowedAcrValues } from '../profiles.js';
+import { allowedAcrValues } from '../config/profiles.js';
 import type { Stores } from '../store/stores.js';
 
 /** How long a user may take at the OP before the login transaction is forgotten. */

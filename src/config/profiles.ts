@@ -4,10 +4,10 @@
 // reloaded on SIGHUP must meet them too (src/config/keys.ts: checkKeySet).
 // Imports only the config's leaves (env, types), never src/config.ts, which
 // imports this module.
-import { FAPI2_JWS_ALGS, FTN_JWE_ALGS } from './algorithms.js';
-import { ConfigError, type Env } from './config/env.js';
-import type { Config, Profile } from './config/types.js';
-import type { KeySet } from './keys.js';
+import { FAPI2_JWS_ALGS, FTN_JWE_ALGS } from '../algorithms.js';
+import { ConfigError, type Env } from './env.js';
+import type { Config, Profile } from './types.js';
+import type { KeySet } from '../keys.js';
 
 export const FTN_ACR_VALUES = ['http://ftn.ficora.fi/2017/loa2', 'http://ftn.ficora.fi/2017/loa3'];
 
