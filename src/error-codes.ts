@@ -142,14 +142,19 @@ export function errorCatalogue(): Map<ErrorCode, number[]> {
   const catalogue = new Map<ErrorCode, number[]>();
   const add = (code: ErrorCode, status: number) => {
     const statuses = catalogue.get(code) ?? [];
-    if (!statuses.includes(status)) catalogue.set(code, [...statuses, status].sort((a, b) => a - b));
+    if (!statuses.includes(status))
+      catalogue.set(
+        code,
+        [...statuses, status].sort((a, b) => a - b),
+      );
   };
   for (const [code, statuses] of Object.entries(FIXED_CODES)) for (const status of statuses) add(code as ErrorCode, status);
   for (const code of AUTHORIZATION_ERRORS) add(code, 400);
   for (const kind of ['id_token', 'userinfo'] as const) {
     for (const problem of [...JOSE_POLICY_PROBLEMS, ...OP_TOKEN_PROBLEMS]) add(tokenErrorCode(kind, problem), tokenErrorStatus(kind));
   }
-  for (const problem of [...JOSE_POLICY_PROBLEMS, ...LOGOUT_TOKEN_PROBLEMS]) add(tokenErrorCode('logout_token', problem), tokenErrorStatus('logout_token'));
+  for (const problem of [...JOSE_POLICY_PROBLEMS, ...LOGOUT_TOKEN_PROBLEMS])
+    add(tokenErrorCode('logout_token', problem), tokenErrorStatus('logout_token'));
   for (const kind of OP_REQUEST_KINDS) add(`${kind}_request_failed`, 502);
   return catalogue;
 }

@@ -52,8 +52,9 @@ export async function importKeySet(jwks: unknown): Promise<KeySet> {
 
   const set: KeySet = { signing: [], decryption: [], publicJwks: { keys: [] } };
   const seenKids = new Set<string>();
-  for (const [index, jwk] of jwks.keys.entries()) {
-    const label = `key ${index}${isObject(jwk) && typeof jwk.kid === 'string' ? ` (kid "${jwk.kid}")` : ''}`;
+  for (const [index, jwk] of (jwks.keys as unknown[]).entries()) {
+    if (!isObject(jwk)) throw new KeySetError(`key ${index}: is not a JSON object`);
+    const label = `key ${index}${typeof jwk.kid === 'string' ? ` (kid "${jwk.kid}")` : ''}`;
     const { use, alg } = checkKey(jwk, label);
     const kid = jwk.kid as string | undefined;
     if (kid !== undefined) {
@@ -80,7 +81,7 @@ export function publicPart(jwk: JWK): JWK {
   for (const member of PUBLIC_MEMBERS) {
     if (jwk[member] !== undefined) pub[member] = jwk[member];
   }
-  return pub as JWK;
+  return pub;
 }
 
 /**
@@ -119,7 +120,7 @@ export class KeyStore {
 
 function certificateThumbprint(jwk: Record<string, unknown>): string | undefined {
   if (typeof jwk['x5t#S256'] === 'string') return jwk['x5t#S256'];
-  const cert = Array.isArray(jwk.x5c) ? jwk.x5c[0] : undefined;
+  const cert: unknown = Array.isArray(jwk.x5c) ? (jwk.x5c as unknown[])[0] : undefined;
   return typeof cert === 'string' ? createHash('sha256').update(Buffer.from(cert, 'base64')).digest('base64url') : undefined;
 }
 
@@ -137,7 +138,7 @@ function checkKey(jwk: unknown, label: string): { use: KeyUse; alg: string | und
   }
 
   if (jwk.alg !== undefined && typeof jwk.alg !== 'string') throw new KeySetError(`${label}: alg must be a string`);
-  let alg = jwk.alg as string | undefined;
+  let alg = jwk.alg;
   let use = jwk.use;
   if (use === undefined && alg !== undefined) {
     use = KEY_ALGS.sig[kty].includes(alg) ? 'sig' : KEY_ALGS.enc[kty].includes(alg) ? 'enc' : undefined;

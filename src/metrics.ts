@@ -4,15 +4,28 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 
 export class BffMetrics {
   readonly registry = new Registry();
-  readonly loginsStarted = new Counter({ name: 'bff_logins_started_total', help: 'Logins started (/bff/login redirects to the OP)', registers: [this.registry] });
-  readonly loginsCompleted = new Counter({ name: 'bff_logins_completed_total', help: 'Logins completed with a new session', registers: [this.registry] });
+  readonly loginsStarted = new Counter({
+    name: 'bff_logins_started_total',
+    help: 'Logins started (/bff/login redirects to the OP)',
+    registers: [this.registry],
+  });
+  readonly loginsCompleted = new Counter({
+    name: 'bff_logins_completed_total',
+    help: 'Logins completed with a new session',
+    registers: [this.registry],
+  });
   readonly callbackFailures = new Counter({
     name: 'bff_callback_failures_total',
     help: 'Failed /bff/callback requests, by error code',
     labelNames: ['code'],
     registers: [this.registry],
   });
-  readonly refreshes = new Counter({ name: 'bff_token_refreshes_total', help: 'Access token refreshes at the OP, by outcome', labelNames: ['outcome'], registers: [this.registry] });
+  readonly refreshes = new Counter({
+    name: 'bff_token_refreshes_total',
+    help: 'Access token refreshes at the OP, by outcome',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   readonly backchannelLogouts = new Counter({
     name: 'bff_backchannel_logouts_total',
     help: 'Back-channel logout requests, by outcome',
@@ -32,7 +45,11 @@ export class BffMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-  readonly storeErrors = new Counter({ name: 'bff_session_store_errors_total', help: 'Requests answered 503 session_store_unavailable', registers: [this.registry] });
+  readonly storeErrors = new Counter({
+    name: 'bff_session_store_errors_total',
+    help: 'Requests answered 503 session_store_unavailable',
+    registers: [this.registry],
+  });
 
   /**
    * `processMetrics`: also Node's own (memory, CPU, event loop, GC). Only when

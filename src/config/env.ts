@@ -67,10 +67,16 @@ export function parseInteger(env: Env, name: string, fallback: number, min: numb
 export function parseList(env: Env, name: string, supported: readonly string[], fallback: readonly string[]): string[] {
   const value = optional(env, name);
   if (value === undefined) return [...fallback];
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unsupported = items.filter((item) => !supported.includes(item));
   if (unsupported.length > 0 || items.length === 0) {
-    throw new ConfigError(name, `${unsupported.length ? `does not support ${unsupported.join(', ')}` : 'is empty'}; choose from ${supported.join(', ')}`);
+    throw new ConfigError(
+      name,
+      `${unsupported.length ? `does not support ${unsupported.join(', ')}` : 'is empty'}; choose from ${supported.join(', ')}`,
+    );
   }
   return items;
 }
@@ -85,7 +91,10 @@ export function parseUrl(env: Env, name: string, allowHttp: boolean): URL {
     throw new ConfigError(name, 'must be an absolute URL');
   }
   if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) {
-    throw new ConfigError(name, allowHttp ? 'must be an http(s) URL' : 'must be an https URL (BFF_ALLOW_HTTP=1 permits http for local development)');
+    throw new ConfigError(
+      name,
+      allowHttp ? 'must be an http(s) URL' : 'must be an https URL (BFF_ALLOW_HTTP=1 permits http for local development)',
+    );
   }
   if (url.username || url.password || url.hash) {
     throw new ConfigError(name, 'must not carry credentials or a fragment');

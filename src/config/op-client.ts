@@ -29,8 +29,20 @@ import type { ClientAuthMethod, Config, JoseConfig } from './types.js';
 const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['private_key_jwt', 'client_secret_basic', 'client_secret_post'];
 // Parameters the BFF sets itself; configuration must not override them.
 const RESERVED_AUTH_PARAMS = [
-  'client_id', 'redirect_uri', 'response_type', 'response_mode', 'scope', 'state', 'nonce',
-  'code_challenge', 'code_challenge_method', 'request', 'request_uri', 'client_assertion', 'client_assertion_type', 'dpop_jkt',
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'response_mode',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'request',
+  'request_uri',
+  'client_assertion',
+  'client_assertion_type',
+  'dpop_jkt',
 ];
 
 export type ClientIdentity = Pick<Config, 'issuer' | 'clientId' | 'publicUrl' | 'redirectUri' | 'postLogoutRedirectUri'>;
@@ -157,7 +169,10 @@ function parseAuthParams(env: Env): Record<string, string> {
 function parseLoginParams(env: Env): string[] {
   const value = optional(env, 'BFF_LOGIN_PARAMS');
   if (value === undefined) return [];
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const name of names) {
     if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new ConfigError('BFF_LOGIN_PARAMS', `${name} is not a parameter name`);
     if (RESERVED_AUTH_PARAMS.includes(name) || name === 'returnTo') {

@@ -15,13 +15,16 @@ export function parseApi(env: Env, allowHttp: boolean): Config['api'] {
 function parseApiRoutes(env: Env, allowHttp: boolean): ApiRoute[] {
   const inline = optional(env, 'BFF_API_ROUTES');
   const file = optional(env, 'BFF_API_ROUTES_FILE');
-  if (inline !== undefined && file !== undefined) throw new ConfigError('BFF_API_ROUTES', 'set either BFF_API_ROUTES or BFF_API_ROUTES_FILE, not both');
+  if (inline !== undefined && file !== undefined)
+    throw new ConfigError('BFF_API_ROUTES', 'set either BFF_API_ROUTES or BFF_API_ROUTES_FILE, not both');
   const variable = file !== undefined ? 'BFF_API_ROUTES_FILE' : 'BFF_API_ROUTES';
   const text = file !== undefined ? readSettingFile(variable, file) : inline;
   if (text === undefined) return [];
   const parsed = parseJsonSetting(variable, text);
   if (!Array.isArray(parsed)) throw new ConfigError(variable, 'must be a JSON array of routes');
-  const routes = parsed.map((entry: unknown, index) => parseRoute(entry, (what) => new ConfigError(variable, `route ${index}: ${what}`), allowHttp));
+  const routes = parsed.map((entry: unknown, index) =>
+    parseRoute(entry, (what) => new ConfigError(variable, `route ${index}: ${what}`), allowHttp),
+  );
   const seen = new Set<string>();
   for (const route of routes) {
     if (seen.has(route.path)) throw new ConfigError(variable, `path ${route.path} appears twice`);

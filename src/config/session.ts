@@ -14,7 +14,10 @@ const REDIS_URL_FORMAT = /^rediss?:\/\/[^\s,]+$/;
 export function parseSession(env: Env, production: boolean): SessionConfig {
   const redis = parseRedis(env);
   if (redis === undefined && production) {
-    throw new ConfigError('REDIS_URL', 'is required with NODE_ENV=production (the in-memory store loses sessions); or set BFF_REDIS_CLUSTER or BFF_REDIS_SENTINELS');
+    throw new ConfigError(
+      'REDIS_URL',
+      'is required with NODE_ENV=production (the in-memory store loses sessions); or set BFF_REDIS_CLUSTER or BFF_REDIS_SENTINELS',
+    );
   }
   const sessionIdleSeconds = parseInteger(env, 'BFF_SESSION_IDLE', 1800, 60, 7 * 86400);
   const sessionAbsoluteSeconds = parseInteger(env, 'BFF_SESSION_ABSOLUTE', 43200, 60, 90 * 86400);

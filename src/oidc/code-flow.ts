@@ -74,7 +74,8 @@ export class CodeFlow {
     dpopKey: DpopPrivateJwk | undefined,
   ): Promise<URL> {
     const { config } = this;
-    const par = config.par === 'on' || (config.par === 'auto' && configuration.serverMetadata().pushed_authorization_request_endpoint !== undefined);
+    const par =
+      config.par === 'on' || (config.par === 'auto' && configuration.serverMetadata().pushed_authorization_request_endpoint !== undefined);
     try {
       let query: Record<string, string> = params;
       if (config.requestObject !== 'none') {
@@ -95,12 +96,7 @@ export class CodeFlow {
    * Exchanges the code, verifies the (decrypted) id_token, then fetches the
    * (possibly encrypted) userinfo for the same subject. Throws BffError.
    */
-  async completeLogin(
-    configuration: oidc.Configuration,
-    callbackUrl: URL,
-    state: string,
-    tx: LoginTransaction,
-  ): Promise<CompletedLogin> {
+  async completeLogin(configuration: oidc.Configuration, callbackUrl: URL, state: string, tx: LoginTransaction): Promise<CompletedLogin> {
     let response: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
     const dpopOptions = await this.dpop.opOptions(configuration, tx.dpopKey);
     try {

@@ -16,7 +16,6 @@ import type { DpopPrivateJwk } from '../keys.js';
 
 export type { DpopPrivateJwk };
 
-
 // Imported keys are cached for the calls that follow each other: the login's PAR and code
 // exchange, a session's API calls. Each entry holds native key material (and, for the OP,
 // openid-client's handle), so the caches stay small; a miss costs one import.
@@ -45,7 +44,12 @@ export function isDpopTokenType(tokenType: string | undefined): boolean {
 
 /** RFC 9449 section 9: the resource server wants a (fresh) nonce in the proof. */
 export function isNonceChallenge(status: number | undefined, wwwAuthenticate: string | undefined): boolean {
-  return status === 401 && wwwAuthenticate !== undefined && /\bDPoP\b/i.test(wwwAuthenticate) && /error\s*=\s*"?use_dpop_nonce\b/i.test(wwwAuthenticate);
+  return (
+    status === 401 &&
+    wwwAuthenticate !== undefined &&
+    /\bDPoP\b/i.test(wwwAuthenticate) &&
+    /error\s*=\s*"?use_dpop_nonce\b/i.test(wwwAuthenticate)
+  );
 }
 
 export class Dpop {
@@ -84,7 +88,11 @@ export class Dpop {
   boundKey(tokenType: string, key: DpopPrivateJwk | undefined): DpopPrivateJwk | undefined {
     if (key !== undefined && isDpopTokenType(tokenType)) return key;
     if (this.mode === 'on') {
-      throw new BffError(502, 'token_not_dpop_bound', 'The OpenID Provider issued a bearer token although BFF_DPOP=on requires a DPoP-bound one.');
+      throw new BffError(
+        502,
+        'token_not_dpop_bound',
+        'The OpenID Provider issued a bearer token although BFF_DPOP=on requires a DPoP-bound one.',
+      );
     }
     return undefined;
   }
@@ -122,7 +130,10 @@ export class Dpop {
     let signer = this.apiSigners.get(id);
     if (signer === undefined) {
       const header = { alg: DPOP_ALG, typ: 'dpop+jwt', jwk: publicJwk(key) };
-      signer = { key: createPrivateKey({ key: { ...key }, format: 'jwk' }), header: Buffer.from(JSON.stringify(header)).toString('base64url') };
+      signer = {
+        key: createPrivateKey({ key: { ...key }, format: 'jwk' }),
+        header: Buffer.from(JSON.stringify(header)).toString('base64url'),
+      };
       remember(this.apiSigners, id, signer);
     }
     return signer;

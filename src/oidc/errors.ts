@@ -55,7 +55,12 @@ export function toBffError(err: unknown, phase: Phase): BffError {
     // e.g. a missing or wrong RFC 9207 `iss` parameter
     return new BffError(400, 'invalid_authorization_response', 'The authorization response is invalid.', { cause: err });
   }
-  return new BffError(tokenErrorStatus(phase), tokenErrorCode(phase, tokenProblem(err)), `The OpenID Provider's ${phase === 'id_token' ? 'ID token' : 'userinfo response'} was refused.`, { cause: err });
+  return new BffError(
+    tokenErrorStatus(phase),
+    tokenErrorCode(phase, tokenProblem(err)),
+    `The OpenID Provider's ${phase === 'id_token' ? 'ID token' : 'userinfo response'} was refused.`,
+    { cause: err },
+  );
 }
 
 /** The suffix of the error code: what exactly was wrong with the token. */
@@ -78,6 +83,8 @@ function tokenProblem(err: unknown): OpTokenProblem {
       return (typeof claim === 'string' && CLAIM_CODES[claim]) || 'invalid';
     case 'OAUTH_UNSUPPORTED_OPERATION':
       return messages.includes('JWE') ? 'decryption_failed' : 'invalid';
+    default:
+      break; // no code, or one that says less than the message: see below
   }
   if (messages.includes('signature verification failed')) return 'signature_invalid';
   if (messages.includes('"alg"')) return 'alg_not_allowed';
@@ -86,7 +93,9 @@ function tokenProblem(err: unknown): OpTokenProblem {
 
 function isTimeout(err: unknown): boolean {
   const code = (err as { code?: unknown } | undefined)?.code;
-  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError' || code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT');
+  return (
+    err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError' || code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT')
+  );
 }
 
 function isNetworkError(err: unknown): boolean {

@@ -127,9 +127,7 @@ async function decrypt(
  */
 export function decryptionCandidates(header: Record<string, unknown>, keys: readonly DecryptionKey[]): DecryptionKey[] {
   const alg = header.alg as string;
-  const fitting = keys.filter((k) =>
-    k.alg !== undefined ? k.alg === alg : alg.startsWith('ECDH-ES') && k.key.algorithm.name === 'ECDH',
-  );
+  const fitting = keys.filter((k) => (k.alg !== undefined ? k.alg === alg : alg.startsWith('ECDH-ES') && k.key.algorithm.name === 'ECDH'));
   const byKid = header.kid === undefined ? [] : fitting.filter((k) => k.kid === header.kid);
   if (byKid.length > 0) return byKid;
   const thumbprint = header['x5t#S256'];

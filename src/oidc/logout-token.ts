@@ -77,13 +77,18 @@ export class LogoutTokenVerifier {
   }
 }
 
-const CLAIM_PROBLEMS: Record<string, TokenProblem<'logout_token'> | undefined> = { iss: 'issuer_mismatch', aud: 'audience_mismatch', iat: 'expired' };
+const CLAIM_PROBLEMS: Record<string, TokenProblem<'logout_token'> | undefined> = {
+  iss: 'issuer_mismatch',
+  aud: 'audience_mismatch',
+  iat: 'expired',
+};
 
 function joseRefusal(err: unknown): BffError {
   // The OP's keys could not be fetched: the OP's problem, and a 5xx lets it retry.
-  if (err instanceof joseErrors.JWKSTimeout) return new BffError(504, 'op_timeout', 'The OpenID Provider\'s keys could not be fetched in time.', { cause: err });
+  if (err instanceof joseErrors.JWKSTimeout)
+    return new BffError(504, 'op_timeout', "The OpenID Provider's keys could not be fetched in time.", { cause: err });
   if (err instanceof TypeError || (err instanceof joseErrors.JOSEError && err.code === 'ERR_JOSE_GENERIC')) {
-    return new BffError(502, 'op_unreachable', 'The OpenID Provider\'s keys could not be fetched.', { cause: err });
+    return new BffError(502, 'op_unreachable', "The OpenID Provider's keys could not be fetched.", { cause: err });
   }
   if (err instanceof joseErrors.JWTExpired) return refuse('expired', 'it has expired', err);
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
@@ -91,7 +96,7 @@ function joseRefusal(err: unknown): BffError {
     return refuse(problem, `its ${err.claim} claim is wrong`, err);
   }
   if (err instanceof joseErrors.JWSSignatureVerificationFailed || err instanceof joseErrors.JWKSNoMatchingKey) {
-    return refuse('signature_invalid', 'its signature does not verify with the OP\'s keys', err);
+    return refuse('signature_invalid', "its signature does not verify with the OP's keys", err);
   }
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return refuse('alg_not_allowed', 'its algorithm is not allowed', err);
   return refuse('invalid', 'it is not a valid JWT', err);

@@ -25,11 +25,18 @@ export function metadataProblems(meta: oidc.ServerMetadata, config: Config, keys
     lacks('token_endpoint_auth_methods_supported', config.clientAuth, 'BFF_CLIENT_AUTH');
   }
   const signingKey = keys.signing[0];
-  if (config.clientAuth === 'private_key_jwt' && signingKey && !supports('token_endpoint_auth_signing_alg_values_supported', signingKey.alg)) {
+  if (
+    config.clientAuth === 'private_key_jwt' &&
+    signingKey &&
+    !supports('token_endpoint_auth_signing_alg_values_supported', signingKey.alg)
+  ) {
     lacks('token_endpoint_auth_signing_alg_values_supported', signingKey.alg, 'the "sig" key in BFF_KEYS');
   }
   if (!supports('code_challenge_methods_supported', 'S256')) lacks('code_challenge_methods_supported', 'S256', 'PKCE');
-  if (Array.isArray(meta.id_token_signing_alg_values_supported) && !meta.id_token_signing_alg_values_supported.some((alg) => config.jose.jwsAlgs.includes(alg))) {
+  if (
+    Array.isArray(meta.id_token_signing_alg_values_supported) &&
+    !meta.id_token_signing_alg_values_supported.some((alg) => config.jose.jwsAlgs.includes(alg))
+  ) {
     lacks('id_token_signing_alg_values_supported', `any of ${config.jose.jwsAlgs.join(', ')}`, 'BFF_JWS_ALGS');
   }
 
@@ -47,7 +54,8 @@ export function metadataProblems(meta: oidc.ServerMetadata, config: Config, keys
         problems.push(`${algField} is not advertised: the OP does not say it can encrypt ${target} (BFF_REQUIRE_ENCRYPTION)`);
         continue;
       }
-      if (!algs.some((alg) => usableAlgs.includes(alg))) lacks(algField, `any of ${usableAlgs.join(', ')}`, 'the "enc" keys in BFF_KEYS and BFF_JWE_ALGS');
+      if (!algs.some((alg) => usableAlgs.includes(alg)))
+        lacks(algField, `any of ${usableAlgs.join(', ')}`, 'the "enc" keys in BFF_KEYS and BFF_JWE_ALGS');
       const encs = meta[encField];
       if (Array.isArray(encs) && !encs.some((enc) => config.jose.jweEncs.includes(enc))) {
         lacks(encField, `any of ${config.jose.jweEncs.join(', ')}`, 'BFF_JWE_ENCS');
@@ -56,17 +64,22 @@ export function metadataProblems(meta: oidc.ServerMetadata, config: Config, keys
   }
 
   if (config.requestObject !== 'none') {
-    if (meta.request_parameter_supported === false) problems.push(`request_parameter_supported is false (BFF_REQUEST_OBJECT=${config.requestObject})`);
+    if (meta.request_parameter_supported === false)
+      problems.push(`request_parameter_supported is false (BFF_REQUEST_OBJECT=${config.requestObject})`);
     if (signingKey && !supports('request_object_signing_alg_values_supported', signingKey.alg)) {
       lacks('request_object_signing_alg_values_supported', signingKey.alg, 'BFF_REQUEST_OBJECT');
     }
   }
   if (config.requestObject === 'encrypted') {
     const { alg, enc } = config.requestObjectEncryption;
-    if (!Array.isArray(meta.request_object_encryption_alg_values_supported) || !meta.request_object_encryption_alg_values_supported.includes(alg)) {
+    if (
+      !Array.isArray(meta.request_object_encryption_alg_values_supported) ||
+      !meta.request_object_encryption_alg_values_supported.includes(alg)
+    ) {
       lacks('request_object_encryption_alg_values_supported', alg, 'BFF_REQUEST_OBJECT_ALG');
     }
-    if (!supports('request_object_encryption_enc_values_supported', enc)) lacks('request_object_encryption_enc_values_supported', enc, 'BFF_REQUEST_OBJECT_ENC');
+    if (!supports('request_object_encryption_enc_values_supported', enc))
+      lacks('request_object_encryption_enc_values_supported', enc, 'BFF_REQUEST_OBJECT_ENC');
     if (!meta.jwks_uri) problems.push('jwks_uri is missing: no OP key to encrypt request objects to (BFF_REQUEST_OBJECT=encrypted)');
   }
   if (config.par === 'on' && !meta.pushed_authorization_request_endpoint) {
@@ -75,12 +88,13 @@ export function metadataProblems(meta: oidc.ServerMetadata, config: Config, keys
   if (config.dpop === 'on') {
     // Unlike most lists here, silence means no: an OP without DPoP says nothing.
     const algs = meta.dpop_signing_alg_values_supported;
-    if (!Array.isArray(algs)) problems.push('dpop_signing_alg_values_supported is not advertised: the OP does not say it supports DPoP (BFF_DPOP=on)');
+    if (!Array.isArray(algs))
+      problems.push('dpop_signing_alg_values_supported is not advertised: the OP does not say it supports DPoP (BFF_DPOP=on)');
     else if (!algs.includes(DPOP_ALG)) lacks('dpop_signing_alg_values_supported', DPOP_ALG, 'BFF_DPOP=on');
   }
   if (config.profile === 'fapi2' && meta.authorization_response_iss_parameter_supported !== true) {
     problems.push('authorization_response_iss_parameter_supported is not true (BFF_PROFILE=fapi2 requires RFC 9207)');
   }
-  if (!meta.jwks_uri) problems.push('jwks_uri is missing: the OP\'s signatures cannot be verified');
+  if (!meta.jwks_uri) problems.push("jwks_uri is missing: the OP's signatures cannot be verified");
   return problems;
 }

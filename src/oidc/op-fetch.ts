@@ -26,7 +26,7 @@ export function createOpFetch(config: Config, keys: KeyStore, endpoints: () => O
     const isUserinfo = known?.userinfo !== undefined && sameUrl(url, known.userinfo);
     const body = await readBody(response, isUserinfo ? config.jose.maxTokenBytes : maxBodyBytes, isUserinfo ? 'userinfo' : 'op_response');
     if (isUserinfo && response.status === 200) {
-      return rebuild(response, await processUserinfo(response, body, config, keys, known!));
+      return rebuild(response, await processUserinfo(response, body, config, keys, known));
     }
     // Fail closed: an id_token in any response (token endpoint, refresh, whatever the URL) passes the policy.
     if (response.status === 200) return rebuild(response, await processTokenResponse(body, config, keys));
@@ -57,11 +57,21 @@ async function processTokenResponse(body: Uint8Array, config: Config, keys: KeyS
   return new TextEncoder().encode(JSON.stringify({ ...tokens, id_token: opened.jws }));
 }
 
-async function processUserinfo(response: Response, body: Uint8Array, config: Config, keys: KeyStore, endpoints: OpEndpoints): Promise<Uint8Array> {
+async function processUserinfo(
+  response: Response,
+  body: Uint8Array,
+  config: Config,
+  keys: KeyStore,
+  endpoints: OpEndpoints,
+): Promise<Uint8Array> {
   const contentType = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
   if (contentType !== 'application/jwt') {
     if (config.jose.requireEncryption) {
-      throw new TokenRefusedError('userinfo', 'not_encrypted', 'The userinfo response was refused: it is not encrypted, and this BFF requires encryption.');
+      throw new TokenRefusedError(
+        'userinfo',
+        'not_encrypted',
+        'The userinfo response was refused: it is not encrypted, and this BFF requires encryption.',
+      );
     }
     return body;
   }
@@ -81,7 +91,11 @@ async function processUserinfo(response: Response, body: Uint8Array, config: Con
 async function readBody(response: Response, limit: number, what: 'userinfo' | 'op_response'): Promise<Uint8Array> {
   const tooLarge = () =>
     what === 'userinfo'
-      ? new TokenRefusedError('userinfo', 'too_large', `The userinfo response was refused: it is larger than ${limit} bytes (BFF_MAX_TOKEN_BYTES).`)
+      ? new TokenRefusedError(
+          'userinfo',
+          'too_large',
+          `The userinfo response was refused: it is larger than ${limit} bytes (BFF_MAX_TOKEN_BYTES).`,
+        )
       : new BffError(502, 'op_response_too_large', 'The OpenID Provider sent a response larger than the BFF accepts.');
   const declared = Number(response.headers.get('content-length') ?? 0);
   if (declared > limit) {
@@ -105,5 +119,9 @@ function rebuild(original: Response, body: Uint8Array): Response {
   headers.delete('content-length');
   headers.delete('content-encoding');
   const nullBody = original.status === 204 || original.status === 304;
-  return new Response(nullBody ? null : (body as Uint8Array<ArrayBuffer>), { status: original.status, statusText: original.statusText, headers });
+  return new Response(nullBody ? null : (body as Uint8Array<ArrayBuffer>), {
+    status: original.status,
+    statusText: original.statusText,
+    headers,
+  });
 }

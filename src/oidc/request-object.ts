@@ -63,7 +63,7 @@ export class RequestObjectEncrypter {
     });
     const jwks = (await response.json().catch(() => undefined)) as { keys?: unknown } | undefined;
     if (!response.ok || !Array.isArray(jwks?.keys)) {
-      throw new BffError(502, 'op_jwks_invalid', 'The OpenID Provider\'s JWKS could not be read.');
+      throw new BffError(502, 'op_jwks_invalid', "The OpenID Provider's JWKS could not be read.");
     }
     return jwks.keys as JWK[];
   }
