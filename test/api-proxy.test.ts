@@ -1,33 +1,28 @@
 // The API proxy: /bff/api/<route>/… to a real upstream that verifies the
 // bearer token at the OP (introspection).
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { createClient } from 'redis';
 import request from 'supertest';
 import { unsign } from 'cookie-signature';
-import { bffClient } from './fixtures/op.js';
-import { API_CLIENT, startApi, type TestApi } from './fixtures/api.js';
-import { startHostileOp, type HostileOp } from './fixtures/hostile-op.js';
+import type { TestApi } from './fixtures/api.js';
+import type { HostileOp } from './fixtures/hostile-op.js';
 import {
-  BFF_ORIGIN,
   FetchBrowser,
-  REDIS_URL,
+  freePort,
   assertNoTokens,
   baseEnv,
-  freePort,
-  keysFor,
   sessionIdOf,
   signIn,
   setCookies,
   spawnBff,
   startBff,
   type TestBff,
-  type TestKeys,
   sessionKey,
 } from './helpers/harness.js';
+import { useStack, withStack, type TestRedis } from './helpers/stack.js';
 import { OpBrowser } from './fixtures/op-browser.js';
 import type { Env } from '../src/config.js';
 
@@ -48,32 +43,27 @@ function rawGet(base: string, path: string, headers: Record<string, string> = {}
 describe('API proxy', () => {
   let op: HostileOp;
   let api: TestApi;
-  let keys: TestKeys;
   let bff: TestBff;
   let bffEnv: Env;
-  const redis = createClient({ url: REDIS_URL });
-
-  before(async () => {
-    keys = await keysFor();
-    op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks), API_CLIENT], keys.privateJwks.keys[1]!);
-    api = await startApi(op.issuer);
-    const routes = [
-      { path: '/bff/api/orders', target: `${api.url}/v1`, token: 'required' },
-      { path: '/bff/api/orders/archive', target: `${api.url}/archive`, token: 'required' },
-      { path: '/bff/api/catalog', target: `${api.url}/catalog`, token: 'optional' },
-      { path: '/bff/api/status', target: `${api.url}/status`, token: 'none' },
-      { path: '/bff/api/down', target: `http://127.0.0.1:${await freePort()}/x`, token: 'required' },
-    ];
-    bffEnv = baseEnv(op, 'bff', keys, { BFF_API_ROUTES: JSON.stringify(routes), BFF_API_TIMEOUT: '500', BFF_API_MAX_BODY: '1000' });
-    bff = await startBff(bffEnv);
-    await redis.connect();
-  });
-  after(async () => {
-    await bff.close();
-    await api.close();
-    await op.close();
-    await redis.close();
-  });
+  let redis: TestRedis;
+  useStack(
+    {
+      hostile: true,
+      api: true,
+      redis: true,
+      env: async ({ api }) => {
+        const routes = [
+          { path: '/bff/api/orders', target: `${api.url}/v1`, token: 'required' },
+          { path: '/bff/api/orders/archive', target: `${api.url}/archive`, token: 'required' },
+          { path: '/bff/api/catalog', target: `${api.url}/catalog`, token: 'optional' },
+          { path: '/bff/api/status', target: `${api.url}/status`, token: 'none' },
+          { path: '/bff/api/down', target: `http://127.0.0.1:${await freePort()}/x`, token: 'required' },
+        ];
+        return { BFF_API_ROUTES: JSON.stringify(routes), BFF_API_TIMEOUT: '500', BFF_API_MAX_BODY: '1000' };
+      },
+    },
+    (stack) => ({ op, api, bff, env: bffEnv, redis } = stack),
+  );
 
   const signedIn = () => signIn(bff);
   const tokensOf = async (sid: string) => JSON.parse((await redis.get(sessionKey(bff, sid)))!).tokens;
@@ -282,81 +272,77 @@ describe('API proxy', () => {
 });
 
 describe('API proxy streaming', () => {
-  it('streams a 20 MB upload and download without the BFF\'s memory growing by that much', async () => {
-    const keys = await keysFor();
-    const op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks), API_CLIENT], keys.privateJwks.keys[1]!);
-    const api = await startApi(op.issuer);
-    const routes = [{ path: '/bff/api/files', target: `${api.url}/files`, token: 'required' }];
-    const bff = await spawnBff(baseEnv(op, 'bff', keys, { BFF_API_ROUTES: JSON.stringify(routes), BFF_API_MAX_BODY: String(64 * 1024 * 1024) }));
-    const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${bff.process.pid}/status`, 'utf8'))![1]) * 1024;
-    try {
-      const browser = new FetchBrowser();
-      const start = await browser.get(`${bff.url}/bff/login`);
-      const back = await new OpBrowser(op.issuer).signIn(start.headers.get('location')!);
-      assert.equal((await browser.get(`${bff.url}${back.pathname}${back.search}`)).status, 302);
-      const cookie = (browser as unknown as { cookies: Map<string, string> }).cookies;
-      const cookieHeader = [...cookie].map(([k, v]) => `${k}=${v}`).join('; ');
-      const MB20 = 20 * 1024 * 1024;
+  it('streams a 20 MB upload and download without the BFF\'s memory growing by that much', () =>
+    withStack({ hostile: true, api: true, bff: false }, async ({ op, api, keys }) => {
+      const routes = [{ path: '/bff/api/files', target: `${api.url}/files`, token: 'required' }];
+      const bff = await spawnBff(baseEnv(op, 'bff', keys, { BFF_API_ROUTES: JSON.stringify(routes), BFF_API_MAX_BODY: String(64 * 1024 * 1024) }));
+      const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${bff.process.pid}/status`, 'utf8'))![1]) * 1024;
+      try {
+        const browser = new FetchBrowser();
+        const start = await browser.get(`${bff.url}/bff/login`);
+        const back = await new OpBrowser(op.issuer).signIn(start.headers.get('location')!);
+        assert.equal((await browser.get(`${bff.url}${back.pathname}${back.search}`)).status, 302);
+        const cookie = (browser as unknown as { cookies: Map<string, string> }).cookies;
+        const cookieHeader = [...cookie].map(([k, v]) => `${k}=${v}`).join('; ');
+        const MB20 = 20 * 1024 * 1024;
 
-      const transfer = async () => {
-        // Upload: a generated stream, never held in memory here either.
-        const chunk = Buffer.alloc(64 * 1024, 1);
-        const upload = await fetch(`${bff.url}/bff/api/files/upload`, {
+        const transfer = async () => {
+          // Upload: a generated stream, never held in memory here either.
+          const chunk = Buffer.alloc(64 * 1024, 1);
+          const upload = await fetch(`${bff.url}/bff/api/files/upload`, {
+            method: 'POST',
+            headers: { 'x-csrf': '1', cookie: cookieHeader, 'content-type': 'application/octet-stream' },
+            body: Readable.toWeb(Readable.from((function* () { for (let i = 0; i < MB20 / chunk.length; i++) yield chunk; })())) as ReadableStream,
+            duplex: 'half',
+          } as RequestInit);
+          assert.equal(upload.status, 200);
+          assert.equal(((await upload.json()) as { bodyBytes: number }).bodyBytes, MB20);
+          const download = await fetch(`${bff.url}/bff/api/files/download/${MB20}`, { headers: { 'x-csrf': '1', cookie: cookieHeader } });
+          let received = 0;
+          for await (const part of download.body as unknown as AsyncIterable<Uint8Array>) received += part.length;
+          assert.equal(received, MB20);
+        };
+        await transfer(); // warm up (JIT, socket pools)
+        // Sample the BFF's RSS while it streams: a proxy that buffered a body would peak 20 MB higher.
+        const before = rss();
+        let peak = before;
+        const sampler = setInterval(() => (peak = Math.max(peak, rss())), 10);
+        try {
+          await transfer();
+          await transfer();
+        } finally {
+          clearInterval(sampler);
+        }
+        const growth = peak - before;
+        process.stdout.write(`# proxy streaming: BFF RSS ${(before / 1048576).toFixed(1)} MB, peak +${(growth / 1048576).toFixed(1)} MB over 80 MB streamed\n`);
+        // RSS moves with garbage collection; a proxy holding a 20 MB upload and a 20 MB download would exceed this.
+        assert.ok(growth < 2 * MB20, `RSS peaked ${(growth / 1048576).toFixed(1)} MB above the baseline while streaming 20 MB bodies`);
+
+        // Deterministic proofs that nothing is buffered whole: each would deadlock (and time out) if it were.
+        const within = <T>(work: Promise<T>, what: string) =>
+          Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: the BFF buffered`)), 5000))]);
+        const download = await fetch(`${bff.url}/bff/api/files/gated-download`, { headers: { 'x-csrf': '1', cookie: cookieHeader } });
+        const reader = (download.body as ReadableStream<Uint8Array>).getReader();
+        let received = 0;
+        await within((async () => { while (received < 1024 * 1024) received += (await reader.read()).value!.length; })(), 'download');
+        api.gates.releaseDownload();
+        for (let part = await reader.read(); !part.done; part = await reader.read()) received += part.value.length;
+        assert.equal(received, 2 * 1024 * 1024);
+
+        const gatedBody = Readable.from((async function* () {
+          yield Buffer.alloc(1024 * 1024, 1);
+          await within(api.gates.uploadStarted, 'upload'); // the API saw the first megabyte before the rest exists
+          yield Buffer.alloc(1024 * 1024, 2);
+        })());
+        const gatedUpload = await fetch(`${bff.url}/bff/api/files/gated-upload`, {
           method: 'POST',
           headers: { 'x-csrf': '1', cookie: cookieHeader, 'content-type': 'application/octet-stream' },
-          body: Readable.toWeb(Readable.from((function* () { for (let i = 0; i < MB20 / chunk.length; i++) yield chunk; })())) as ReadableStream,
+          body: Readable.toWeb(gatedBody) as ReadableStream,
           duplex: 'half',
         } as RequestInit);
-        assert.equal(upload.status, 200);
-        assert.equal(((await upload.json()) as { bodyBytes: number }).bodyBytes, MB20);
-        const download = await fetch(`${bff.url}/bff/api/files/download/${MB20}`, { headers: { 'x-csrf': '1', cookie: cookieHeader } });
-        let received = 0;
-        for await (const part of download.body as unknown as AsyncIterable<Uint8Array>) received += part.length;
-        assert.equal(received, MB20);
-      };
-      await transfer(); // warm up (JIT, socket pools)
-      // Sample the BFF's RSS while it streams: a proxy that buffered a body would peak 20 MB higher.
-      const before = rss();
-      let peak = before;
-      const sampler = setInterval(() => (peak = Math.max(peak, rss())), 10);
-      try {
-        await transfer();
-        await transfer();
+        assert.equal(((await gatedUpload.json()) as { bodyBytes: number }).bodyBytes, 2 * 1024 * 1024);
       } finally {
-        clearInterval(sampler);
+        await bff.stop();
       }
-      const growth = peak - before;
-      process.stdout.write(`# proxy streaming: BFF RSS ${(before / 1048576).toFixed(1)} MB, peak +${(growth / 1048576).toFixed(1)} MB over 80 MB streamed\n`);
-      // RSS moves with garbage collection; a proxy holding a 20 MB upload and a 20 MB download would exceed this.
-      assert.ok(growth < 2 * MB20, `RSS peaked ${(growth / 1048576).toFixed(1)} MB above the baseline while streaming 20 MB bodies`);
-
-      // Deterministic proofs that nothing is buffered whole: each would deadlock (and time out) if it were.
-      const within = <T>(work: Promise<T>, what: string) =>
-        Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: the BFF buffered`)), 5000))]);
-      const download = await fetch(`${bff.url}/bff/api/files/gated-download`, { headers: { 'x-csrf': '1', cookie: cookieHeader } });
-      const reader = (download.body as ReadableStream<Uint8Array>).getReader();
-      let received = 0;
-      await within((async () => { while (received < 1024 * 1024) received += (await reader.read()).value!.length; })(), 'download');
-      api.gates.releaseDownload();
-      for (let part = await reader.read(); !part.done; part = await reader.read()) received += part.value.length;
-      assert.equal(received, 2 * 1024 * 1024);
-
-      const gatedBody = Readable.from((async function* () {
-        yield Buffer.alloc(1024 * 1024, 1);
-        await within(api.gates.uploadStarted, 'upload'); // the API saw the first megabyte before the rest exists
-        yield Buffer.alloc(1024 * 1024, 2);
-      })());
-      const gatedUpload = await fetch(`${bff.url}/bff/api/files/gated-upload`, {
-        method: 'POST',
-        headers: { 'x-csrf': '1', cookie: cookieHeader, 'content-type': 'application/octet-stream' },
-        body: Readable.toWeb(gatedBody) as ReadableStream,
-        duplex: 'half',
-      } as RequestInit);
-      assert.equal(((await gatedUpload.json()) as { bodyBytes: number }).bodyBytes, 2 * 1024 * 1024);
-    } finally {
-      await bff.stop();
-      await api.close();
-      await op.close();
-    }
-  });
+    }));
 });

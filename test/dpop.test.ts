@@ -1,30 +1,23 @@
 // DPoP (RFC 9449) against oidc-provider demanding server nonces, and a real
 // API that verifies each proof (signature by the token's cnf.jkt key, htm,
 // htu, ath, jti replay, its own nonce) as a resource server must.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { calculateJwkThumbprint } from 'jose';
-import { createClient } from 'redis';
-import { bffClient, startOp } from './fixtures/op.js';
-import { API_CLIENT, startApi, type TestApi } from './fixtures/api.js';
-import { startHostileOp, type HostileOp } from './fixtures/hostile-op.js';
+import type { TestApi } from './fixtures/api.js';
+import type { HostileOp } from './fixtures/hostile-op.js';
 import {
-  BFF_ORIGIN,
-  REDIS_URL,
   assertNoTokens,
-  baseEnv,
   getUser,
-  keysFor,
   login,
   sessionCookie,
   sessionIdOf,
   signIn,
-  startBff,
   type TestBff,
-  type TestKeys,
   sessionKey,
 } from './helpers/harness.js';
+import { useStack, withStack, type TestRedis } from './helpers/stack.js';
 import type { Env } from '../src/config.js';
 import { Dpop } from '../src/oidc/dpop.js';
 
@@ -45,25 +38,20 @@ function postChunked(url: string, cookie: string, chunks: string[]): Promise<{ s
 describe('DPoP', () => {
   let op: HostileOp;
   let api: TestApi;
-  let keys: TestKeys;
   let bff: TestBff;
-  const redis = createClient({ url: REDIS_URL });
-  const routes = () => JSON.stringify([{ path: '/bff/api/orders', target: `${api.url}/v1`, token: 'required' }]);
-  const startWith = (extra: Env = {}) => startBff(baseEnv(op, 'bff', keys, { BFF_API_ROUTES: routes(), ...extra }));
-
-  before(async () => {
-    keys = await keysFor();
-    op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks), API_CLIENT], keys.privateJwks.keys[1]!, { dpop: 'nonce' });
-    api = await startApi(op.issuer, { requireDpopNonce: true });
-    bff = await startWith(); // BFF_DPOP=auto: the OP advertises ES256 proofs
-    await redis.connect();
-  });
-  after(async () => {
-    await bff.close();
-    await api.close();
-    await op.close();
-    await redis.close();
-  });
+  let redis: TestRedis;
+  let startWith: (extra?: Env) => Promise<TestBff>;
+  useStack(
+    {
+      hostile: true,
+      op: { dpop: 'nonce' },
+      api: { requireDpopNonce: true },
+      redis: true,
+      // BFF_DPOP=auto: the OP advertises ES256 proofs
+      env: ({ api }) => ({ BFF_API_ROUTES: JSON.stringify([{ path: '/bff/api/orders', target: `${api.url}/v1`, token: 'required' }]) }),
+    },
+    (stack) => ({ op, api, bff, redis, startBff: startWith } = stack),
+  );
 
   const signedIn = async (target = bff) => {
     const signed = await signIn(target);
@@ -240,12 +228,10 @@ describe('DPoP token types', () => {
 });
 
 describe('DPoP with an OP that does not support it', () => {
-  it('BFF_DPOP=on names the missing metadata; auto falls back to bearer tokens', async () => {
-    const keys = await keysFor();
-    const op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)], dpop: false });
-    const strict = await startBff(baseEnv(op, 'bff', keys, { BFF_DPOP: 'on' }));
-    const auto = await startBff(baseEnv(op, 'bff', keys, { BFF_PAR: 'off' })); // so that dpop_jkt would show in the URL
-    try {
+  it('BFF_DPOP=on names the missing metadata; auto falls back to bearer tokens', () =>
+    withStack({ op: { dpop: false }, bff: false }, async ({ startBff }) => {
+      const strict = await startBff({ BFF_DPOP: 'on' });
+      const auto = await startBff({ BFF_PAR: 'off' }); // so that dpop_jkt would show in the URL
       await strict.browser().agent.get('/readyz').expect(503);
       assert.match(strict.logs.text, /dpop_signing_alg_values_supported is not advertised.*BFF_DPOP=on/);
       const browser = auto.browser();
@@ -254,10 +240,5 @@ describe('DPoP with an OP that does not support it', () => {
       const back = await browser.op.signIn(start.headers.location!, 'alice');
       await browser.agent.get(back.pathname + back.search).expect(302);
       await getUser(browser).expect(200);
-    } finally {
-      await strict.close();
-      await auto.close();
-      await op.close();
-    }
-  });
+    }));
 });

@@ -4,21 +4,20 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bffClient, startOp, type TestOp } from './fixtures/op.js';
-import { startHostileOp, type HostileOp } from './fixtures/hostile-op.js';
+import type { TestOp } from './fixtures/op.js';
+import type { HostileOp } from './fixtures/hostile-op.js';
 import {
-  BFF_ORIGIN,
   FetchBrowser,
   baseEnv,
   freePort,
   getUser,
-  keysFor,
   login,
   sessionCookie,
   spawnBff,
   startBff,
   type TestKeys,
 } from './helpers/harness.js';
+import { useStack, withStack } from './helpers/stack.js';
 import { OpBrowser } from './fixtures/op-browser.js';
 
 /** A Redis of the test's own, on a free port, that it can stop and start. */
@@ -42,15 +41,13 @@ const onUnhandled = (reason: unknown) => unhandled.push(reason);
 describe('Redis outage', () => {
   let op: TestOp;
   let keys: TestKeys;
-  before(async () => {
-    keys = await keysFor();
-    op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
+  useStack({ bff: false }, (stack) => ({ op, keys } = stack));
+  before(() => {
     process.on('unhandledRejection', onUnhandled);
     unhandled = [];
   });
-  after(async () => {
+  after(() => {
     process.off('unhandledRejection', onUnhandled);
-    await op.close();
   });
 
   it('answers 503 session_store_unavailable while Redis is down, and recovers by itself', async () => {
@@ -121,42 +118,36 @@ describe('Redis outage', () => {
 });
 
 describe('back-channel logout while Redis hangs', () => {
-  it('answers 503 and does not count the token as used: the OP\'s retry ends the session', async () => {
-    const keys = await keysFor();
-    const op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks)], keys.privateJwks.keys[1]!);
-    const port = await freePort();
-    const redis = await startRedis(port);
-    const bff = await startBff(baseEnv(op, 'bff', keys, { REDIS_URL: `redis://127.0.0.1:${port}`, BFF_REDIS_TIMEOUT: '300' }));
-    try {
-      const browser = bff.browser();
-      assert.equal((await login(browser, { user: 'alice' })).status, 302);
-      await getUser(browser).expect(200);
-      const claims = { iss: op.issuer, aud: 'bff', iat: Math.floor(Date.now() / 1000), jti: 'retried-jti', sub: 'alice', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } };
-      const token = await op.encryptForBff(await op.signAsOp(claims, { typ: 'logout+jwt' }));
-      const post = () => bff.browser().agent.post('/bff/backchannel-logout').type('form').send({ logout_token: token });
+  it('answers 503 and does not count the token as used: the OP\'s retry ends the session', () =>
+    withStack({ hostile: true, bff: false }, async ({ op, startBff }) => {
+      const port = await freePort();
+      const redis = await startRedis(port);
+      const bff = await startBff({ REDIS_URL: `redis://127.0.0.1:${port}`, BFF_REDIS_TIMEOUT: '300' });
+      try {
+        const browser = bff.browser();
+        assert.equal((await login(browser, { user: 'alice' })).status, 302);
+        await getUser(browser).expect(200);
+        const claims = { iss: op.issuer, aud: 'bff', iat: Math.floor(Date.now() / 1000), jti: 'retried-jti', sub: 'alice', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } };
+        const token = await op.encryptForBff(await op.signAsOp(claims, { typ: 'logout+jwt' }));
+        const post = () => bff.browser().agent.post('/bff/backchannel-logout').type('form').send({ logout_token: token });
 
-      redis.kill('SIGSTOP');
-      assert.equal((await post().expect(503)).body.error, 'session_store_unavailable');
-      redis.kill('SIGCONT'); // the timed-out SET NX of the jti runs now, and the undo after it
-      await post().expect(200);
-      await getUser(browser).expect(401);
-    } finally {
-      redis.kill('SIGCONT');
-      await bff.close();
-      await stopRedis(redis);
-      await op.close();
-    }
-  });
+        redis.kill('SIGSTOP');
+        assert.equal((await post().expect(503)).body.error, 'session_store_unavailable');
+        redis.kill('SIGCONT'); // the timed-out SET NX of the jti runs now, and the undo after it
+        await post().expect(200);
+        await getUser(browser).expect(401);
+      } finally {
+        redis.kill('SIGCONT');
+        await bff.close();
+        await stopRedis(redis);
+      }
+    }));
 });
 
 describe('a slow OP', () => {
   let op: HostileOp;
   let keys: TestKeys;
-  before(async () => {
-    keys = await keysFor();
-    op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks)], keys.privateJwks.keys[1]!);
-  });
-  after(() => op.close());
+  useStack({ hostile: true, bff: false }, (stack) => ({ op, keys } = stack));
 
   for (const path of ['/token', '/me']) {
     it(`answers 504 op_timeout when ${path} takes longer than BFF_OP_TIMEOUT, without a session`, async () => {
@@ -195,11 +186,8 @@ describe('a slow OP', () => {
 });
 
 describe('load', () => {
-  it('200 concurrent complete logins end with 200 distinct working sessions and no errors', async () => {
-    const keys = await keysFor();
-    const op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
-    const bff = await startBff(baseEnv(op, 'bff', keys));
-    try {
+  it('200 concurrent complete logins end with 200 distinct working sessions and no errors', () =>
+    withStack({}, async ({ bff }) => {
       const browsers = Array.from({ length: 200 }, () => bff.browser());
       const callbacks = await Promise.all(browsers.map((b, i) => login(b, { user: `user${i}` })));
       assert.deepEqual(
@@ -213,45 +201,38 @@ describe('load', () => {
         users.map((u) => (u.status === 200 ? u.body.claims.sub : u.status)),
         browsers.map((_, i) => `user${i}`),
       );
-    } finally {
-      await bff.close();
-      await op.close();
-    }
-  });
+    }));
 });
 
 describe('several instances on one Redis', () => {
-  it('serves one login across two BFF processes: start on A, callback on B, user and logout anywhere', async () => {
-    const keys = await keysFor();
-    const op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
-    const env = baseEnv(op, 'bff', keys);
-    const [a, b] = await Promise.all([spawnBff(env), spawnBff(env)]);
-    try {
-      for (const bff of [a, b]) {
-        let ready = false;
-        for (let i = 0; i < 100 && !ready; i++) {
-          ready = (await fetch(`${bff.url}/readyz`)).status === 200;
-          if (!ready) await sleep(100);
+  it('serves one login across two BFF processes: start on A, callback on B, user and logout anywhere', () =>
+    withStack({ bff: false }, async ({ op, env }) => {
+      const [a, b] = await Promise.all([spawnBff(env), spawnBff(env)]);
+      try {
+        for (const bff of [a, b]) {
+          let ready = false;
+          for (let i = 0; i < 100 && !ready; i++) {
+            ready = (await fetch(`${bff.url}/readyz`)).status === 200;
+            if (!ready) await sleep(100);
+          }
+          assert.ok(ready, 'the BFF became ready once the OP answered');
         }
-        assert.ok(ready, 'the BFF became ready once the OP answered');
+        const browser = new FetchBrowser();
+        const start = await browser.get(`${a.url}/bff/login?returnTo=/two`);
+        assert.equal(start.status, 302);
+        const back = await new OpBrowser(op.issuer).signIn(start.headers.get('location')!);
+        const callback = await browser.get(`${b.url}${back.pathname}${back.search}`);
+        assert.equal(callback.status, 302);
+        assert.equal(callback.headers.get('location'), '/two');
+        const onA = await browser.get(`${a.url}/bff/user`, { 'x-csrf': '1' });
+        const onB = await browser.get(`${b.url}/bff/user`, { 'x-csrf': '1' });
+        assert.equal(onA.status, 200);
+        assert.equal(onB.status, 200);
+        const { logoutUrl } = (await onB.json()) as { logoutUrl: string };
+        assert.equal((await browser.get(`${a.url}${logoutUrl}`)).status, 302);
+        assert.equal((await browser.get(`${b.url}/bff/user`, { 'x-csrf': '1' })).status, 401);
+      } finally {
+        await Promise.all([a.stop(), b.stop()]);
       }
-      const browser = new FetchBrowser();
-      const start = await browser.get(`${a.url}/bff/login?returnTo=/two`);
-      assert.equal(start.status, 302);
-      const back = await new OpBrowser(op.issuer).signIn(start.headers.get('location')!);
-      const callback = await browser.get(`${b.url}${back.pathname}${back.search}`);
-      assert.equal(callback.status, 302);
-      assert.equal(callback.headers.get('location'), '/two');
-      const onA = await browser.get(`${a.url}/bff/user`, { 'x-csrf': '1' });
-      const onB = await browser.get(`${b.url}/bff/user`, { 'x-csrf': '1' });
-      assert.equal(onA.status, 200);
-      assert.equal(onB.status, 200);
-      const { logoutUrl } = (await onB.json()) as { logoutUrl: string };
-      assert.equal((await browser.get(`${a.url}${logoutUrl}`)).status, 302);
-      assert.equal((await browser.get(`${b.url}/bff/user`, { 'x-csrf': '1' })).status, 401);
-    } finally {
-      await Promise.all([a.stop(), b.stop()]);
-      await op.close();
-    }
-  });
+    }));
 });

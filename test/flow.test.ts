@@ -1,40 +1,15 @@
 // The whole login flow against a real OP that encrypts id_tokens and userinfo.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClient } from 'redis';
-import { bffClient, startOp, type TestOp } from './fixtures/op.js';
-import {
-  BFF_ORIGIN,
-  REDIS_URL,
-  assertNoTokens,
-  baseEnv,
-  getUser,
-  keysFor,
-  login,
-  sessionCookie,
-  sessionIdOf,
-  setCookies,
-  startBff,
-  type TestBff,
-  sessionKey,
-} from './helpers/harness.js';
+import type { TestOp } from './fixtures/op.js';
+import { assertNoTokens, getUser, login, sessionCookie, sessionIdOf, setCookies, type TestBff, sessionKey } from './helpers/harness.js';
+import { useStack, withStack, type TestRedis } from './helpers/stack.js';
 
 describe('login flow with encrypted id_token and userinfo', () => {
   let op: TestOp;
   let bff: TestBff;
-  const redis = createClient({ url: REDIS_URL });
-
-  before(async () => {
-    const keys = await keysFor();
-    op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
-    bff = await startBff(baseEnv(op, 'bff', keys));
-    await redis.connect();
-  });
-  after(async () => {
-    await bff.close();
-    await op.close();
-    await redis.close();
-  });
+  let redis: TestRedis;
+  useStack({ redis: true }, (stack) => ({ op, bff, redis } = stack));
 
   it('signs in, decrypts both responses and shows the merged claims at /bff/user', async () => {
     const browser = bff.browser();
@@ -134,32 +109,27 @@ describe('login flow with encrypted id_token and userinfo', () => {
 
 describe('login flow with client secret authentication', () => {
   for (const method of ['client_secret_basic', 'client_secret_post'] as const) {
-    it(`signs in with ${method} and still decrypts the id_token and userinfo`, async () => {
-      const keys = await keysFor([{ use: 'enc', alg: 'ECDH-ES' }]);
-      const op = await startOp({
-        clients: [
-          bffClient('secret-client', BFF_ORIGIN, keys.publicJwks, {
+    it(`signs in with ${method} and still decrypts the id_token and userinfo`, () =>
+      withStack(
+        {
+          keys: [{ use: 'enc', alg: 'ECDH-ES' }],
+          clientId: 'secret-client',
+          client: {
             token_endpoint_auth_method: method,
             client_secret: 'a-long-client-secret-for-the-tests-0123456789',
             id_token_encrypted_response_alg: 'ECDH-ES',
             userinfo_encrypted_response_alg: 'ECDH-ES',
-          }),
-        ],
-      });
-      const bff = await startBff(
-        baseEnv(op, 'secret-client', keys, {
-          BFF_CLIENT_AUTH: method,
-          BFF_CLIENT_SECRET: 'a-long-client-secret-for-the-tests-0123456789',
-        }),
-      );
-      try {
-        const browser = bff.browser();
-        assert.equal((await login(browser)).status, 302);
-        assert.equal((await getUser(browser).expect(200)).body.claims.email, 'alice@example.com');
-      } finally {
-        await bff.close();
-        await op.close();
-      }
-    });
+          },
+          env: {
+            BFF_CLIENT_AUTH: method,
+            BFF_CLIENT_SECRET: 'a-long-client-secret-for-the-tests-0123456789',
+          },
+        },
+        async ({ bff }) => {
+          const browser = bff.browser();
+          assert.equal((await login(browser)).status, 302);
+          assert.equal((await getUser(browser).expect(200)).body.claims.email, 'alice@example.com');
+        },
+      ));
   }
 });

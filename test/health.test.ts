@@ -1,25 +1,18 @@
 // /healthz, /readyz, security headers, unknown routes, and the process's
 // start-up warnings and graceful stop.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import express from 'express';
 import request from 'supertest';
-import { bffClient, startOp, type TestOp } from './fixtures/op.js';
-import { BFF_ORIGIN, baseEnv, freePort, keysFor, signIn, spawnBff, startBff, type TestBff, type TestKeys } from './helpers/harness.js';
+import type { TestOp } from './fixtures/op.js';
+import { baseEnv, freePort, keysFor, signIn, spawnBff, startBff, type TestBff, type TestKeys } from './helpers/harness.js';
+import { useStack } from './helpers/stack.js';
 
 describe('health and readiness', () => {
   let op: TestOp;
   let keys: TestKeys;
   let bff: TestBff;
-  before(async () => {
-    keys = await keysFor();
-    op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
-    bff = await startBff(baseEnv(op, 'bff', keys));
-  });
-  after(async () => {
-    await bff.close();
-    await op.close();
-  });
+  useStack({}, (stack) => ({ op, keys, bff } = stack));
 
   it('/healthz and /readyz answer 200 when Redis and the OP are up', async () => {
     const agent = bff.browser().agent;

@@ -1,12 +1,12 @@
 // The JOSE policy against a hostile OP: every forged, downgraded or malformed
 // id_token and userinfo response is refused with its own error code, leaves no
 // session, and the BFF stays healthy.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { bffClient } from './fixtures/op.js';
-import { fakeJwe, hmacWithPublicKey, startHostileOp, unsignedJwt, type Claims, type HostileOp } from './fixtures/hostile-op.js';
-import { BFF_ORIGIN, baseEnv, getUser, keysFor, login, startBff, type TestBff, type TestKeys } from './helpers/harness.js';
+import { fakeJwe, hmacWithPublicKey, unsignedJwt, type Claims, type HostileOp } from './fixtures/hostile-op.js';
+import { getUser, keysFor, login, type TestBff, type TestKeys } from './helpers/harness.js';
+import { useStack, withStack } from './helpers/stack.js';
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -15,16 +15,7 @@ describe('JOSE policy against a hostile OP', () => {
   let keys: TestKeys;
   let bff: TestBff;
 
-  before(async () => {
-    keys = await keysFor();
-    const encKey = keys.privateJwks.keys.find((k) => k.use === 'enc')!;
-    op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks)], encKey);
-    bff = await startBff(baseEnv(op, 'bff', keys));
-  });
-  after(async () => {
-    await bff.close();
-    await op.close();
-  });
+  useStack({ hostile: true }, (stack) => ({ op, keys, bff } = stack));
 
   /** Logs in with the OP's responses rewritten; expects the refusal `code` and no session. */
   async function expectRefusal(code: string, status = 502) {
@@ -189,17 +180,14 @@ describe('JOSE policy against a hostile OP', () => {
 });
 
 describe('JOSE policy with endpoints spelled differently in discovery', () => {
-  it('still refuses plaintext when discovery writes the endpoints in a non-canonical form', async () => {
-    const keys = await keysFor();
-    const encKey = keys.privateJwks.keys.find((k) => k.use === 'enc')!;
-    const op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks)], encKey);
-    op.tamper.discovery = (meta) => ({
-      ...meta,
-      token_endpoint: `${op.issuer}/x/../token`,
-      userinfo_endpoint: `${op.issuer}/./me`,
-    });
-    const bff = await startBff(baseEnv(op, 'bff', keys, { BFF_PAR: 'off' }));
-    try {
+  it('still refuses plaintext when discovery writes the endpoints in a non-canonical form', () =>
+    withStack({ hostile: true, bff: false }, async ({ op, startBff }) => {
+      op.tamper.discovery = (meta) => ({
+        ...meta,
+        token_endpoint: `${op.issuer}/x/../token`,
+        userinfo_endpoint: `${op.issuer}/./me`,
+      });
+      const bff = await startBff({ BFF_PAR: 'off' });
       op.tamper.idToken = (c) => op.signAsOp(c);
       const res = await login(bff.browser());
       assert.equal(res.body.error, 'id_token_not_encrypted');
@@ -207,42 +195,22 @@ describe('JOSE policy with endpoints spelled differently in discovery', () => {
       op.tamper.userinfo = (c) => ({ body: JSON.stringify(c), contentType: 'application/json' });
       const userinfo = await login(bff.browser());
       assert.equal(userinfo.body.error, 'userinfo_not_encrypted');
-    } finally {
-      await bff.close();
-      await op.close();
-    }
-  });
+    }));
 });
 
 describe('JOSE policy settings', () => {
-  it('BFF_JWE_ENCS narrows the content encryption algorithms', async () => {
-    const keys = await keysFor();
-    const encKey = keys.privateJwks.keys.find((k) => k.use === 'enc')!;
-    const op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks)], encKey);
-    const bff = await startBff(baseEnv(op, 'bff', keys, { BFF_JWE_ENCS: 'A128CBC-HS256' }));
-    try {
+  it('BFF_JWE_ENCS narrows the content encryption algorithms', () =>
+    withStack({ hostile: true, env: { BFF_JWE_ENCS: 'A128CBC-HS256' } }, async ({ bff }) => {
       // The OP is registered for A256GCM: refused before decryption.
       const res = await login(bff.browser());
       assert.equal(res.body.error, 'id_token_encryption_enc_not_allowed');
-    } finally {
-      await bff.close();
-      await op.close();
-    }
-  });
+    }));
 
-  it('BFF_REQUIRE_ENCRYPTION=false accepts a plaintext id_token from an OP that holds back encryption', async () => {
-    const keys = await keysFor();
-    const encKey = keys.privateJwks.keys.find((k) => k.use === 'enc')!;
-    const op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks)], encKey);
-    const bff = await startBff(baseEnv(op, 'bff', keys, { BFF_REQUIRE_ENCRYPTION: 'false' }));
-    try {
+  it('BFF_REQUIRE_ENCRYPTION=false accepts a plaintext id_token from an OP that holds back encryption', () =>
+    withStack({ hostile: true, env: { BFF_REQUIRE_ENCRYPTION: 'false' } }, async ({ op, bff }) => {
       op.tamper.idToken = (c) => op.signAsOp(c);
       const browser = bff.browser();
       assert.equal((await login(browser)).status, 302);
       await getUser(browser).expect(200);
-    } finally {
-      await bff.close();
-      await op.close();
-    }
-  });
+    }));
 });

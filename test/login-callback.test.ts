@@ -1,35 +1,25 @@
 // /bff/login and /bff/callback: what they accept, and that every refusal is a
 // clear 4xx that leaves no session behind.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import { bffClient, startOp, type TestOp } from './fixtures/op.js';
+import type { TestOp } from './fixtures/op.js';
 import {
   BFF_ORIGIN,
   authorizeAtOp,
-  baseEnv,
   getUser,
-  keysFor,
   login,
   sessionCookie,
   setCookies,
-  startBff,
   type TestBff,
 } from './helpers/harness.js';
+import { useStack } from './helpers/stack.js';
 
 describe('/bff/login', () => {
   let op: TestOp;
   let bff: TestBff;
-  before(async () => {
-    const keys = await keysFor();
-    op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
-    // PAR off: the authorization request's parameters are visible in the redirect.
-    bff = await startBff(baseEnv(op, 'bff', keys, { BFF_PAR: 'off' }));
-  });
-  after(async () => {
-    await bff.close();
-    await op.close();
-  });
+  // PAR off: the authorization request's parameters are visible in the redirect.
+  useStack({ env: { BFF_PAR: 'off' } }, (stack) => ({ op, bff } = stack));
 
   it('redirects to the OP with PKCE S256, state, nonce, scope and the redirect_uri', async () => {
     const res = await bff.browser().agent.get('/bff/login').expect(302);
@@ -98,16 +88,8 @@ describe('/bff/login', () => {
 describe('/bff/callback', () => {
   let op: TestOp;
   let bff: TestBff;
-  before(async () => {
-    const keys = await keysFor();
-    op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
-    // PAR off: the authorization request's parameters are visible in the redirect.
-    bff = await startBff(baseEnv(op, 'bff', keys, { BFF_PAR: 'off' }));
-  });
-  after(async () => {
-    await bff.close();
-    await op.close();
-  });
+  // PAR off: the authorization request's parameters are visible in the redirect.
+  useStack({ env: { BFF_PAR: 'off' } }, (stack) => ({ op, bff } = stack));
 
   const assertNoSession = async (res: { headers: Record<string, unknown> }, browser = bff.browser()) => {
     assert.equal(sessionCookie(res), undefined, 'no session cookie');

@@ -1,40 +1,17 @@
 // /bff/logout: the sid check, the end of the server-side session, and the
 // redirect to the OP's end_session_endpoint without id_token_hint.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import { createClient } from 'redis';
-import { bffClient, startOp, type TestOp } from './fixtures/op.js';
-import {
-  BFF_ORIGIN,
-  REDIS_URL,
-  baseEnv,
-  getUser,
-  keysFor,
-  login,
-  sessionCookie,
-  sessionIdOf,
-  setCookies,
-  startBff,
-  type TestBff,
-  sessionKey,
-} from './helpers/harness.js';
+import type { TestOp } from './fixtures/op.js';
+import { BFF_ORIGIN, getUser, login, sessionCookie, sessionIdOf, setCookies, type TestBff, sessionKey } from './helpers/harness.js';
+import { useStack, withStack, type TestRedis } from './helpers/stack.js';
 
 describe('/bff/logout', () => {
   let op: TestOp;
   let bff: TestBff;
-  const redis = createClient({ url: REDIS_URL });
-  before(async () => {
-    const keys = await keysFor();
-    op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
-    bff = await startBff(baseEnv(op, 'bff', keys));
-    await redis.connect();
-  });
-  after(async () => {
-    await bff.close();
-    await op.close();
-    await redis.close();
-  });
+  let redis: TestRedis;
+  useStack({ redis: true }, (stack) => ({ op, bff, redis } = stack));
 
   it('refuses a wrong or missing sid with 400 and keeps the session', async () => {
     const browser = bff.browser();
@@ -83,33 +60,26 @@ describe('/bff/logout', () => {
 });
 
 describe('/bff/logout with an OP that has no end_session_endpoint', () => {
-  it('goes straight to the post-logout URL', async () => {
-    const keys = await keysFor();
-    const op = await startOp({
-      clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks, { post_logout_redirect_uris: undefined })],
-      configuration: { features: { devInteractions: { enabled: true }, encryption: { enabled: true }, jwtUserinfo: { enabled: true }, rpInitiatedLogout: { enabled: false } } },
-    });
-    const bff = await startBff(baseEnv(op, 'bff', keys));
-    try {
-      const browser = bff.browser();
-      await login(browser);
-      const { logoutUrl } = (await getUser(browser).expect(200)).body;
-      const res = await browser.agent.get(logoutUrl).expect(302);
-      assert.equal(res.headers.location, `${BFF_ORIGIN}/`);
-      await getUser(browser).expect(401);
-    } finally {
-      await bff.close();
-      await op.close();
-    }
-  });
+  it('goes straight to the post-logout URL', () =>
+    withStack(
+      {
+        client: { post_logout_redirect_uris: undefined },
+        op: { configuration: { features: { devInteractions: { enabled: true }, encryption: { enabled: true }, jwtUserinfo: { enabled: true }, rpInitiatedLogout: { enabled: false } } } },
+      },
+      async ({ bff }) => {
+        const browser = bff.browser();
+        await login(browser);
+        const { logoutUrl } = (await getUser(browser).expect(200)).body;
+        const res = await browser.agent.get(logoutUrl).expect(302);
+        assert.equal(res.headers.location, `${BFF_ORIGIN}/`);
+        await getUser(browser).expect(401);
+      },
+    ));
 });
 
 describe('/bff/logout while the OP is down', () => {
-  it('still ends the session and sends the browser to the post-logout URL', async () => {
-    const keys = await keysFor();
-    const op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
-    const bff = await startBff(baseEnv(op, 'bff', keys, { BFF_OP_TIMEOUT: '1' }));
-    try {
+  it('still ends the session and sends the browser to the post-logout URL', () =>
+    withStack({ env: { BFF_OP_TIMEOUT: '1' } }, async ({ op, bff }) => {
       const browser = bff.browser();
       await login(browser);
       const { logoutUrl } = (await getUser(browser).expect(200)).body;
@@ -119,8 +89,5 @@ describe('/bff/logout while the OP is down', () => {
       assert.ok(res.headers.location!.startsWith(`${op.issuer}/session/end`));
       assert.match(bff.logs.text, /refresh token revocation failed/);
       await getUser(browser).expect(401);
-    } finally {
-      await bff.close();
-    }
-  });
+    }));
 });

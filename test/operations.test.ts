@@ -1,10 +1,10 @@
 // Logs and metrics: request ids, no secrets in the log of a full flow,
 // /metrics protected or on its own port.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bffClient } from './fixtures/op.js';
-import { startHostileOp, type HostileOp } from './fixtures/hostile-op.js';
-import { BFF_ORIGIN, baseEnv, freePort, getUser, keysFor, login, sessionCookie, spawnBff, startBff, type TestBff, type TestKeys } from './helpers/harness.js';
+import type { HostileOp } from './fixtures/hostile-op.js';
+import { baseEnv, freePort, getUser, login, sessionCookie, spawnBff, startBff, type TestBff, type TestKeys } from './helpers/harness.js';
+import { useStack } from './helpers/stack.js';
 import { internals } from '../src/context.js';
 
 describe('logs and metrics', () => {
@@ -12,15 +12,7 @@ describe('logs and metrics', () => {
   let keys: TestKeys;
   let bff: TestBff;
   const METRICS_TOKEN = 'metrics-token-0123456789';
-  before(async () => {
-    keys = await keysFor();
-    op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks)], keys.privateJwks.keys[1]!);
-    bff = await startBff(baseEnv(op, 'bff', keys, { BFF_METRICS_TOKEN: METRICS_TOKEN, BFF_CLIENT_SECRET: undefined }));
-  });
-  after(async () => {
-    await bff.close();
-    await op.close();
-  });
+  useStack({ hostile: true, env: { BFF_METRICS_TOKEN: METRICS_TOKEN, BFF_CLIENT_SECRET: undefined } }, (stack) => ({ op, keys, bff } = stack));
 
   it('gives every response a request id, logs one line per request without the query, and keeps ids from the proxy', async () => {
     const res = await bff.browser().agent.get('/bff/login?returnTo=/private-path&login_hint=secret').set('X-Request-Id', 'edge-123');

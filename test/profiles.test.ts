@@ -4,9 +4,8 @@ import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { ConfigError, loadConfig, type Env } from '../src/config.js';
-import { bffClient, startOp } from './fixtures/op.js';
-import { startHostileOp } from './fixtures/hostile-op.js';
-import { BFF_ORIGIN, baseEnv, getUser, keysFor, login, sessionCookie, sessionIdOf, startBff, staticEnv, type TestKeys } from './helpers/harness.js';
+import { baseEnv, getUser, keysFor, login, sessionCookie, sessionIdOf, staticEnv, type TestKeys } from './helpers/harness.js';
+import { withStack } from './helpers/stack.js';
 import { internals } from '../src/context.js';
 
 const LOA3 = 'http://ftn.ficora.fi/2017/loa3';
@@ -74,43 +73,40 @@ describe('BFF_PROFILE', () => {
     assert.equal((await refusal({ BFF_PROFILE: 'strict' })).variable, 'BFF_PROFILE');
   });
 
-  it('ftn: a full login with a signed request object, encrypted tokens and loa3', async () => {
-    const keys = await keysFor([{ use: 'sig', alg: 'RS256' }, { use: 'enc', alg: 'RSA-OAEP' }]);
-    const op = await startHostileOp(
-      [bffClient('ftn', BFF_ORIGIN, keys.publicJwks, {
-        id_token_signed_response_alg: 'RS256',
-        id_token_encrypted_response_alg: 'RSA-OAEP',
-        id_token_encrypted_response_enc: 'A128CBC-HS256',
-        userinfo_signed_response_alg: 'RS256',
-        userinfo_encrypted_response_alg: 'RSA-OAEP',
-        userinfo_encrypted_response_enc: 'A128CBC-HS256',
-      })],
-      keys.privateJwks.keys[1]!,
-    );
-    // oidc-provider's dev login sets no acr: stamp the one the OP would assert.
-    op.tamper.idToken = async (c) =>
-      op.encryptForBff(await op.signAsOp({ ...c, acr: LOA3 }, { alg: 'PS256' }), { alg: 'RSA-OAEP', enc: 'A128CBC-HS256' });
-    const bff = await startBff(baseEnv(op, 'ftn', keys, { BFF_PROFILE: 'ftn', BFF_LOGIN_PARAMS: 'acr_values' }));
-    try {
-      const browser = bff.browser();
-      assert.equal((await login(browser)).status, 302);
-      assert.equal((await getUser(browser).expect(200)).body.claims.acr, LOA3);
-      const pushed = op.requests.find((r) => r.path === '/request');
-      assert.ok(pushed?.body.get('request'), 'request object pushed');
-      // A login may not ask for a level outside FTN's.
-      const res = await bff.browser().agent.get('/bff/login?acr_values=urn:weak').expect(400);
-      assert.equal(res.body.error, 'invalid_login_param');
-    } finally {
-      await bff.close();
-      await op.close();
-    }
-  });
+  it('ftn: a full login with a signed request object, encrypted tokens and loa3', () =>
+    withStack(
+      {
+        hostile: true,
+        keys: [{ use: 'sig', alg: 'RS256' }, { use: 'enc', alg: 'RSA-OAEP' }],
+        clientId: 'ftn',
+        client: {
+          id_token_signed_response_alg: 'RS256',
+          id_token_encrypted_response_alg: 'RSA-OAEP',
+          id_token_encrypted_response_enc: 'A128CBC-HS256',
+          userinfo_signed_response_alg: 'RS256',
+          userinfo_encrypted_response_alg: 'RSA-OAEP',
+          userinfo_encrypted_response_enc: 'A128CBC-HS256',
+        },
+        bff: false,
+      },
+      async ({ op, startBff }) => {
+        // oidc-provider's dev login sets no acr: stamp the one the OP would assert.
+        op.tamper.idToken = async (c) =>
+          op.encryptForBff(await op.signAsOp({ ...c, acr: LOA3 }, { alg: 'PS256' }), { alg: 'RSA-OAEP', enc: 'A128CBC-HS256' });
+        const bff = await startBff({ BFF_PROFILE: 'ftn', BFF_LOGIN_PARAMS: 'acr_values' });
+        const browser = bff.browser();
+        assert.equal((await login(browser)).status, 302);
+        assert.equal((await getUser(browser).expect(200)).body.claims.acr, LOA3);
+        const pushed = op.requests.find((r) => r.path === '/request');
+        assert.ok(pushed?.body.get('request'), 'request object pushed');
+        // A login may not ask for a level outside FTN's.
+        const res = await bff.browser().agent.get('/bff/login?acr_values=urn:weak').expect(400);
+        assert.equal(res.body.error, 'invalid_login_param');
+      },
+    ));
 
-  it('fapi2: a full login with PAR, PS256 and the RFC 9207 iss check', async () => {
-    const keys = await keysFor([{ use: 'sig', alg: 'PS256' }, { use: 'enc', alg: 'RSA-OAEP-256' }]);
-    const op = await startOp({ clients: [bffClient('fapi', BFF_ORIGIN, keys.publicJwks)] });
-    const bff = await startBff(baseEnv(op, 'fapi', keys, { BFF_PROFILE: 'fapi2' }));
-    try {
+  it('fapi2: a full login with PAR, PS256 and the RFC 9207 iss check', () =>
+    withStack({ keys: [{ use: 'sig', alg: 'PS256' }, { use: 'enc', alg: 'RSA-OAEP-256' }], clientId: 'fapi', env: { BFF_PROFILE: 'fapi2' } }, async ({ op, bff }) => {
       const browser = bff.browser();
       const start = await browser.agent.get('/bff/login').expect(302);
       assert.ok(new URL(start.headers.location!).searchParams.has('request_uri'));
@@ -123,65 +119,57 @@ describe('BFF_PROFILE', () => {
       const sid = sessionIdOf(sessionCookie(callback)!);
       const data = (await internals(bff.app).context.sessions.load(sid))!;
       assert.equal(data.tokens.tokenType, 'dpop');
-    } finally {
-      await bff.close();
-      await op.close();
-    }
-  });
+    }));
 });
 
 describe('OP metadata check', () => {
-  it('names what the OP lacks; /readyz stays 503 and logins answer 503', async () => {
-    const keys = await keysFor([{ use: 'sig', alg: 'PS256' }, { use: 'enc', alg: 'RSA-OAEP-256' }]);
-    const op = await startOp({
-      clients: [bffClient('plain', BFF_ORIGIN, keys.publicJwks, {
-        id_token_encrypted_response_alg: undefined,
-        id_token_encrypted_response_enc: undefined,
-        userinfo_signed_response_alg: undefined,
-        userinfo_encrypted_response_alg: undefined,
-        userinfo_encrypted_response_enc: undefined,
-      })],
-      configuration: { features: { devInteractions: { enabled: true }, pushedAuthorizationRequests: { enabled: false } } },
-    });
-    const bff = await startBff(baseEnv(op, 'plain', keys, { BFF_PAR: 'on' }));
-    try {
-      const agent = bff.browser().agent;
-      await agent.get('/readyz').expect(503);
-      assert.equal((await agent.get('/bff/login').expect(503)).body.error, 'op_unavailable');
-      const logged = bff.logs.text;
-      assert.match(logged, /id_token_encryption_alg_values_supported is not advertised/);
-      assert.match(logged, /pushed_authorization_request_endpoint is missing \(BFF_PAR=on\)/);
+  it('names what the OP lacks; /readyz stays 503 and logins answer 503', () =>
+    withStack(
+      {
+        keys: [{ use: 'sig', alg: 'PS256' }, { use: 'enc', alg: 'RSA-OAEP-256' }],
+        clientId: 'plain',
+        client: {
+          id_token_encrypted_response_alg: undefined,
+          id_token_encrypted_response_enc: undefined,
+          userinfo_signed_response_alg: undefined,
+          userinfo_encrypted_response_alg: undefined,
+          userinfo_encrypted_response_enc: undefined,
+        },
+        op: { configuration: { features: { devInteractions: { enabled: true }, pushedAuthorizationRequests: { enabled: false } } } },
+        env: { BFF_PAR: 'on' },
+      },
+      async ({ op, keys, bff }) => {
+        const agent = bff.browser().agent;
+        await agent.get('/readyz').expect(503);
+        assert.equal((await agent.get('/bff/login').expect(503)).body.error, 'op_unavailable');
+        const logged = bff.logs.text;
+        assert.match(logged, /id_token_encryption_alg_values_supported is not advertised/);
+        assert.match(logged, /pushed_authorization_request_endpoint is missing \(BFF_PAR=on\)/);
 
-      // The server process refuses to start, with one line.
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-        env: { PATH: process.env.PATH, ...baseEnv(op, 'plain', keys, { BFF_PAR: 'on', REDIS_URL: undefined, PORT: '0' }) } as NodeJS.ProcessEnv,
-      });
-      let stderr = '';
-      child.stderr.on('data', (d) => (stderr += d));
-      const code = await new Promise((resolve) => child.on('exit', resolve));
-      assert.equal(code, 2);
-      assert.match(stderr, /^sealed-bff: configuration error: the OP does not support this configuration: .*id_token_encryption_alg_values_supported/);
-      assert.equal(stderr.trim().split('\n').length, 1);
-    } finally {
-      await bff.close();
-      await op.close();
-    }
-  });
+        // The server process refuses to start, with one line.
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+          env: { PATH: process.env.PATH, ...baseEnv(op, 'plain', keys, { BFF_PAR: 'on', REDIS_URL: undefined, PORT: '0' }) } as NodeJS.ProcessEnv,
+        });
+        let stderr = '';
+        child.stderr.on('data', (d) => (stderr += d));
+        const code = await new Promise((resolve) => child.on('exit', resolve));
+        assert.equal(code, 2);
+        assert.match(stderr, /^sealed-bff: configuration error: the OP does not support this configuration: .*id_token_encryption_alg_values_supported/);
+        assert.equal(stderr.trim().split('\n').length, 1);
+      },
+    ));
 
-  it('names an enc key algorithm the OP cannot encrypt with', async () => {
-    const keys = await keysFor([{ use: 'sig', alg: 'PS256' }, { use: 'enc', alg: 'RSA-OAEP-256' }]);
-    // The OP can encrypt only with ECDH-ES; the BFF holds an RSA-OAEP-256 key.
-    const op2 = await startOp({
-      clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks, { id_token_encrypted_response_alg: 'ECDH-ES', userinfo_encrypted_response_alg: 'ECDH-ES' })],
-      configuration: { enabledJWA: { idTokenEncryptionAlgValues: ['ECDH-ES'], userinfoEncryptionAlgValues: ['ECDH-ES'] } },
-    });
-    const bff = await startBff(baseEnv(op2, 'bff', keys));
-    try {
-      await bff.browser().agent.get('/readyz').expect(503);
-      assert.match(bff.logs.text, /id_token_encryption_alg_values_supported lacks any of RSA-OAEP-256/);
-    } finally {
-      await bff.close();
-      await op2.close();
-    }
-  });
+  it('names an enc key algorithm the OP cannot encrypt with', () =>
+    withStack(
+      {
+        keys: [{ use: 'sig', alg: 'PS256' }, { use: 'enc', alg: 'RSA-OAEP-256' }],
+        // The OP can encrypt only with ECDH-ES; the BFF holds an RSA-OAEP-256 key.
+        client: { id_token_encrypted_response_alg: 'ECDH-ES', userinfo_encrypted_response_alg: 'ECDH-ES' },
+        op: { configuration: { enabledJWA: { idTokenEncryptionAlgValues: ['ECDH-ES'], userinfoEncryptionAlgValues: ['ECDH-ES'] } } },
+      },
+      async ({ bff }) => {
+        await bff.browser().agent.get('/readyz').expect(503);
+        assert.match(bff.logs.text, /id_token_encryption_alg_values_supported lacks any of RSA-OAEP-256/);
+      },
+    ));
 });

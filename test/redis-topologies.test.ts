@@ -8,14 +8,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bffClient, startOp, type TestOp } from './fixtures/op.js';
-import { BFF_ORIGIN, baseEnv, freePort, getUser, keysFor, login, sessionCookie, sessionIdOf, startBff, type TestBff } from './helpers/harness.js';
+import { freePort, getUser, login, sessionCookie, sessionIdOf, type TestBff } from './helpers/harness.js';
+import { useStack } from './helpers/stack.js';
 import { internals } from '../src/context.js';
 
 describe('Redis Cluster', () => {
   const nodes: ChildProcess[] = [];
   const ports: number[] = [];
-  let op: TestOp;
   let bff: TestBff;
 
   before(async () => {
@@ -39,15 +38,9 @@ describe('Redis Cluster', () => {
       if (spawnSync('redis-cli', ['-p', String(ports[0]), 'cluster', 'info'], { encoding: 'utf8' }).stdout.includes('cluster_state:ok')) break;
       await sleep(100);
     }
-    const keys = await keysFor();
-    op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
-    bff = await startBff(
-      baseEnv(op, 'bff', keys, { REDIS_URL: undefined, BFF_REDIS_CLUSTER: ports.map((p) => `redis://127.0.0.1:${p}`).join(',') }),
-    );
   });
-  after(async () => {
-    await bff?.close();
-    await op?.close();
+  useStack(() => ({ env: { REDIS_URL: undefined, BFF_REDIS_CLUSTER: ports.map((p) => `redis://127.0.0.1:${p}`).join(',') } }), (stack) => ({ bff } = stack));
+  after(() => {
     for (const node of nodes) node.kill('SIGKILL');
   });
 
@@ -68,14 +61,14 @@ describe('Redis Cluster', () => {
 
 describe('Redis Sentinel', () => {
   const servers: ChildProcess[] = [];
-  let op: TestOp;
+  let sentinelPort: number;
   let bff: TestBff;
 
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bff-sentinel-'));
     const masterPort = await freePort();
     servers.push(spawn('redis-server', ['--port', String(masterPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }));
-    const sentinelPort = await freePort();
+    sentinelPort = await freePort();
     const conf = join(dir, 'sentinel.conf');
     writeFileSync(conf, `port ${sentinelPort}\nbind 127.0.0.1\nsentinel monitor primary 127.0.0.1 ${masterPort} 1\n`);
     servers.push(spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' }));
@@ -84,15 +77,9 @@ describe('Redis Sentinel', () => {
       if (answer.stdout.includes(String(masterPort))) break;
       await sleep(100);
     }
-    const keys = await keysFor();
-    op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks)] });
-    bff = await startBff(
-      baseEnv(op, 'bff', keys, { REDIS_URL: undefined, BFF_REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`, BFF_REDIS_SENTINEL_MASTER: 'primary' }),
-    );
   });
-  after(async () => {
-    await bff?.close();
-    await op?.close();
+  useStack(() => ({ env: { REDIS_URL: undefined, BFF_REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`, BFF_REDIS_SENTINEL_MASTER: 'primary' } }), (stack) => ({ bff } = stack));
+  after(() => {
     for (const server of servers) server.kill('SIGKILL');
   });
 

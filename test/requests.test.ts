@@ -4,24 +4,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK } from 'jose';
-import type { KeySpec } from '../src/keygen.js';
-import { bffClient } from './fixtures/op.js';
-import { startHostileOp, type HostileOp } from './fixtures/hostile-op.js';
-import { BFF_ORIGIN, baseEnv, getUser, keysFor, login, startBff, type TestKeys } from './helpers/harness.js';
-import type { Env } from '../src/config.js';
-
-async function withBff(env: Env, keySpecs: KeySpec[] | undefined, run: (ctx: { op: HostileOp; keys: TestKeys; bff: Awaited<ReturnType<typeof startBff>> }) => Promise<void>) {
-  const keys = await keysFor(keySpecs);
-  const encKey = keys.privateJwks.keys.find((k) => k.use === 'enc')!;
-  const op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks)], encKey);
-  const bff = await startBff(baseEnv(op, 'bff', keys, env));
-  try {
-    await run({ op, keys, bff });
-  } finally {
-    await bff.close();
-    await op.close();
-  }
-}
+import type { HostileOp } from './fixtures/hostile-op.js';
+import { BFF_ORIGIN, getUser, login } from './helpers/harness.js';
+import { withStack } from './helpers/stack.js';
 
 const assertionsAt = (op: HostileOp, path: string) =>
   op.requests.filter((r) => r.path === path && r.body.has('client_assertion')).map((r) => r.body.get('client_assertion')!);
@@ -29,7 +14,7 @@ const assertionsAt = (op: HostileOp, path: string) =>
 describe('private_key_jwt client authentication', () => {
   for (const alg of ['PS256', 'RS256', 'ES256']) {
     it(`signs the assertion with ${alg}, audience = issuer, a fresh jti each time`, async () => {
-      await withBff({ BFF_PAR: 'off' }, [{ use: 'sig', alg }, { use: 'enc', alg: 'RSA-OAEP-256' }], async ({ op, bff, keys }) => {
+      await withStack({ hostile: true, keys: [{ use: 'sig', alg }, { use: 'enc', alg: 'RSA-OAEP-256' }], env: { BFF_PAR: 'off' } }, async ({ op, bff, keys }) => {
         await login(bff.browser());
         await login(bff.browser());
         const assertions = assertionsAt(op, '/token');
@@ -47,7 +32,7 @@ describe('private_key_jwt client authentication', () => {
   }
 
   it('uses the token endpoint as audience with BFF_ASSERTION_AUDIENCE=token_endpoint', async () => {
-    await withBff({ BFF_PAR: 'off', BFF_ASSERTION_AUDIENCE: 'token_endpoint' }, undefined, async ({ op, bff }) => {
+    await withStack({ hostile: true, env: { BFF_PAR: 'off', BFF_ASSERTION_AUDIENCE: 'token_endpoint' } }, async ({ op, bff }) => {
       const browser = bff.browser();
       assert.equal((await login(browser)).status, 302);
       assert.equal(decodeJwt(assertionsAt(op, '/token')[0]!).aud, `${op.issuer}/token`);
@@ -57,7 +42,7 @@ describe('private_key_jwt client authentication', () => {
 
 describe('pushed authorization requests (PAR)', () => {
   it('pushes the request when the OP supports it (BFF_PAR=auto) and sends only request_uri and client_id', async () => {
-    await withBff({}, undefined, async ({ op, bff }) => {
+    await withStack({ hostile: true }, async ({ op, bff }) => {
       const browser = bff.browser();
       const start = await browser.agent.get('/bff/login').expect(302);
       const url = new URL(start.headers.location!);
@@ -72,7 +57,7 @@ describe('pushed authorization requests (PAR)', () => {
   });
 
   it('sends the parameters in the URL with BFF_PAR=off', async () => {
-    await withBff({ BFF_PAR: 'off' }, undefined, async ({ op, bff }) => {
+    await withStack({ hostile: true, env: { BFF_PAR: 'off' } }, async ({ op, bff }) => {
       const start = await bff.browser().agent.get('/bff/login').expect(302);
       assert.ok(new URL(start.headers.location!).searchParams.has('code_challenge'));
       assert.equal(op.requests.filter((r) => r.path === '/request').length, 0);
@@ -82,7 +67,7 @@ describe('pushed authorization requests (PAR)', () => {
 
 describe('request objects (JAR)', () => {
   it('signs the request object with the BFF\'s key (BFF_REQUEST_OBJECT=signed)', async () => {
-    await withBff({ BFF_PAR: 'off', BFF_REQUEST_OBJECT: 'signed' }, undefined, async ({ bff, keys }) => {
+    await withStack({ hostile: true, env: { BFF_PAR: 'off', BFF_REQUEST_OBJECT: 'signed' } }, async ({ bff, keys }) => {
       const browser = bff.browser();
       const start = await browser.agent.get('/bff/login').expect(302);
       const url = new URL(start.headers.location!);
@@ -100,7 +85,7 @@ describe('request objects (JAR)', () => {
   });
 
   it('encrypts the signed request object to the OP\'s enc key (BFF_REQUEST_OBJECT=encrypted)', async () => {
-    await withBff({ BFF_PAR: 'off', BFF_REQUEST_OBJECT: 'encrypted' }, undefined, async ({ bff }) => {
+    await withStack({ hostile: true, env: { BFF_PAR: 'off', BFF_REQUEST_OBJECT: 'encrypted' } }, async ({ bff }) => {
       const browser = bff.browser();
       const start = await browser.agent.get('/bff/login').expect(302);
       const request = new URL(start.headers.location!).searchParams.get('request')!;
@@ -113,7 +98,7 @@ describe('request objects (JAR)', () => {
   });
 
   it('pushes an encrypted request object with PAR', async () => {
-    await withBff({ BFF_PAR: 'on', BFF_REQUEST_OBJECT: 'encrypted' }, undefined, async ({ op, bff }) => {
+    await withStack({ hostile: true, env: { BFF_PAR: 'on', BFF_REQUEST_OBJECT: 'encrypted' } }, async ({ op, bff }) => {
       const browser = bff.browser();
       assert.equal((await login(browser)).status, 302);
       const pushed = op.requests.find((r) => r.path === '/request')!;
@@ -130,7 +115,7 @@ describe('authorization parameters', () => {
       BFF_AUTH_PARAMS: JSON.stringify({ ui_locales: 'fi', ftn_spname: 'My Service' }),
       BFF_LOGIN_PARAMS: 'ui_locales,login_hint',
     };
-    await withBff(env, undefined, async ({ bff }) => {
+    await withStack({ hostile: true, env }, async ({ bff }) => {
       const plain = new URL((await bff.browser().agent.get('/bff/login').expect(302)).headers.location!).searchParams;
       assert.equal(plain.get('ui_locales'), 'fi');
       assert.equal(plain.get('ftn_spname'), 'My Service');
@@ -144,7 +129,7 @@ describe('authorization parameters', () => {
   });
 
   it('refuses a malformed login parameter with 400 and no cookie', async () => {
-    await withBff({ BFF_LOGIN_PARAMS: 'login_hint,max_age' }, undefined, async ({ bff }) => {
+    await withStack({ hostile: true, env: { BFF_LOGIN_PARAMS: 'login_hint,max_age' } }, async ({ bff }) => {
       for (const query of ['login_hint=a&login_hint=b', `login_hint=${'x'.repeat(600)}`, 'login_hint=a%0Ab', 'max_age=soon']) {
         const res = await bff.browser().agent.get(`/bff/login?${query}`).expect(400);
         assert.equal(res.body.error, 'invalid_login_param');
@@ -155,7 +140,7 @@ describe('authorization parameters', () => {
 
   it('checks the id_token\'s acr against the requested acr_values', async () => {
     const loa3 = 'http://ftn.ficora.fi/2017/loa3';
-    await withBff({ BFF_AUTH_PARAMS: JSON.stringify({ acr_values: loa3 }) }, undefined, async ({ op, bff }) => {
+    await withStack({ hostile: true, env: { BFF_AUTH_PARAMS: JSON.stringify({ acr_values: loa3 }) } }, async ({ op, bff }) => {
       op.tamper.idToken = async (c) => op.encryptForBff(await op.signAsOp({ ...c, acr: 'http://ftn.ficora.fi/2017/loa2' }));
       const weak = bff.browser();
       const refused = await login(weak);

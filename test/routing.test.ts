@@ -1,36 +1,29 @@
 // The route table and its one matching rule: every endpoint is found the same
 // way (any case, one optional trailing slash, relative to where the BFF is
 // mounted), fast endpoints and Express's alike.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import express from 'express';
 import request from 'supertest';
 import { internals } from '../src/context.js';
 import { findEndpoint, type Endpoint } from '../src/http/endpoints.js';
-import { API_CLIENT, startApi, type TestApi } from './fixtures/api.js';
-import { bffClient, startOp, type TestOp } from './fixtures/op.js';
-import { BFF_ORIGIN, baseEnv, keysFor, signIn, startBff, type TestBff, type TestKeys } from './helpers/harness.js';
+import { signIn, type TestBff } from './helpers/harness.js';
+import { useStack } from './helpers/stack.js';
 
 const describeEndpoint = (e: Endpoint) => `${e.method} ${e.path}${e.prefix ? '/…' : ''}${e.fast ? ' (fast)' : ''}`;
 
 describe('route table', () => {
-  let op: TestOp;
-  let api: TestApi;
-  let keys: TestKeys;
   let bff: TestBff;
-
-  before(async () => {
-    keys = await keysFor();
-    op = await startOp({ clients: [bffClient('bff', BFF_ORIGIN, keys.publicJwks), API_CLIENT] });
-    api = await startApi(op.issuer);
-    const routes = [{ path: '/bff/api/echo', target: `${api.url}/v1`, token: 'none' }];
-    bff = await startBff(baseEnv(op, 'bff', keys, { BFF_API_ROUTES: JSON.stringify(routes), BFF_METRICS_TOKEN: 'metrics-token-0123456789' }));
-  });
-  after(async () => {
-    await bff.close();
-    await api.close();
-    await op.close();
-  });
+  useStack(
+    {
+      api: true,
+      env: ({ api }) => ({
+        BFF_API_ROUTES: JSON.stringify([{ path: '/bff/api/echo', target: `${api.url}/v1`, token: 'none' }]),
+        BFF_METRICS_TOKEN: 'metrics-token-0123456789',
+      }),
+    },
+    (stack) => ({ bff } = stack),
+  );
 
   it('lists every endpoint once: method, path, and whether it is served before Express', () => {
     assert.deepEqual(internals(bff.app).endpoints.map(describeEndpoint), [

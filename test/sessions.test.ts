@@ -1,53 +1,34 @@
 // Session lifecycle: idle and absolute timeouts, refresh once across
 // instances, revocation at logout, session size, back-channel logout.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClient } from 'redis';
 import { SignJWT } from 'jose';
-import { bffClient } from './fixtures/op.js';
-import { startHostileOp, type HostileOp } from './fixtures/hostile-op.js';
-import {
-  BFF_ORIGIN,
-  REDIS_URL,
-  baseEnv,
-  getUser,
-  keysFor,
-  signIn,
-  startBff,
-  type TestBff,
-  type TestKeys,
-  sessionKey,
-} from './helpers/harness.js';
+import type { HostileOp } from './fixtures/hostile-op.js';
+import { getUser, signIn, type TestBff, sessionKey } from './helpers/harness.js';
+import { useStack, type TestRedis } from './helpers/stack.js';
 import { internals } from '../src/context.js';
-
-const redis = createClient({ url: REDIS_URL });
 
 describe('session lifecycle', () => {
   let op: HostileOp;
-  let keys: TestKeys;
   let bff: TestBff;
   let other: TestBff; // a second instance on the same Redis
+  let redis: TestRedis;
 
-  before(async () => {
-    keys = await keysFor();
-    op = await startHostileOp(
-      [bffClient('bff', BFF_ORIGIN, keys.publicJwks, { backchannel_logout_uri: 'http://127.0.0.1:1/later', backchannel_logout_session_required: true })],
-      keys.privateJwks.keys[1]!,
-    );
-    const env = baseEnv(op, 'bff', keys, { BFF_SESSION_IDLE: '120', BFF_SESSION_ABSOLUTE: '600' });
-    bff = await startBff(env);
-    other = await startBff(env);
-    // Now that the BFF listens, point the OP's back-channel at it.
-    const client = await op.provider.Client.find('bff');
-    (client as unknown as { backchannelLogoutUri: string }).backchannelLogoutUri = `${bff.url}/bff/backchannel-logout`;
-    await redis.connect();
-  });
-  after(async () => {
-    await bff.close();
-    await other.close();
-    await op.close();
-    await redis.close();
-  });
+  useStack(
+    {
+      hostile: true,
+      client: { backchannel_logout_uri: 'http://127.0.0.1:1/later', backchannel_logout_session_required: true },
+      env: { BFF_SESSION_IDLE: '120', BFF_SESSION_ABSOLUTE: '600' },
+      redis: true,
+    },
+    async (stack) => {
+      ({ op, bff, redis } = stack);
+      other = await stack.startBff();
+      // Now that the BFF listens, point the OP's back-channel at it.
+      const client = await op.provider.Client.find('bff');
+      (client as unknown as { backchannelLogoutUri: string }).backchannelLogoutUri = `${bff.url}/bff/backchannel-logout`;
+    },
+  );
 
   const signedIn = (user?: string) => signIn(bff, user);
 
@@ -180,18 +161,9 @@ describe('session lifecycle', () => {
 
 describe('POST /bff/backchannel-logout refusals', () => {
   let op: HostileOp;
-  let keys: TestKeys;
   let bff: TestBff;
   const event = { 'http://schemas.openid.net/event/backchannel-logout': {} };
-  before(async () => {
-    keys = await keysFor();
-    op = await startHostileOp([bffClient('bff', BFF_ORIGIN, keys.publicJwks)], keys.privateJwks.keys[1]!);
-    bff = await startBff(baseEnv(op, 'bff', keys));
-  });
-  after(async () => {
-    await bff.close();
-    await op.close();
-  });
+  useStack({ hostile: true }, (stack) => ({ op, bff } = stack));
 
   const claims = (extra: Record<string, unknown> = {}) => ({
     iss: op.issuer,
