@@ -68,7 +68,7 @@ describe('API proxy', () => {
   const signedIn = () => signIn(bff);
   const tokensOf = async (sid: string) => JSON.parse((await redis.get(sessionKey(bff, sid)))!).tokens;
 
-  it('attaches the session\'s access token and strips the browser\'s credentials', async () => {
+  it("attaches the session's access token and strips the browser's credentials", async () => {
     const { browser, sid } = await signedIn();
     const res = await browser.agent
       .get('/bff/api/orders/42/items?x=1&y=%2F')
@@ -81,7 +81,15 @@ describe('API proxy', () => {
       .set('DPoP', 'chosen-by-the-browser')
       .expect(200);
     // The OP issues DPoP-bound tokens (BFF_DPOP=auto): the API verified the BFF's proof.
-    assert.deepEqual(res.body, { method: 'GET', url: '/v1/42/items?x=1&y=%2F', active: true, sub: 'alice', scheme: 'DPoP', dpop: 'ok', bodyBytes: 0 });
+    assert.deepEqual(res.body, {
+      method: 'GET',
+      url: '/v1/42/items?x=1&y=%2F',
+      active: true,
+      sub: 'alice',
+      scheme: 'DPoP',
+      dpop: 'ok',
+      bodyBytes: 0,
+    });
     const seen = api.requests.at(-1)!;
     assert.equal(seen.headers.authorization, `DPoP ${(await tokensOf(sid)).accessToken}`);
     assert.notEqual(seen.headers.dpop, 'chosen-by-the-browser');
@@ -109,13 +117,13 @@ describe('API proxy', () => {
     await redis.pExpire(key, 30_000); // as if most of the idle time had passed
     const res = await request(bff.url).get('/bff/api/orders/1').set('Cookie', cookie).set('X-CSRF', '1').expect(200);
     const idleMs = bff.config.sessionIdleSeconds * 1000;
-    assert.ok((await redis.pTTL(key)) > idleMs - 5_000, 'the store\'s idle timer restarted');
+    assert.ok((await redis.pTTL(key)) > idleMs - 5_000, "the store's idle timer restarted");
     const renewed = setCookies(res).find((c) => c.startsWith('bff-session='))!;
     assert.equal(renewed.split(';')[0], cookie, 'same signed id');
     assert.match(renewed, /; HttpOnly/);
     assert.match(renewed, /; SameSite=Strict/);
     const expires = Date.parse(/Expires=([^;]+)/.exec(renewed)![1]!);
-    assert.ok(Math.abs(expires - (Date.now() + idleMs)) < 5_000, 'the cookie\'s expiry slid too');
+    assert.ok(Math.abs(expires - (Date.now() + idleMs)) < 5_000, "the cookie's expiry slid too");
   });
 
   it('refuses a forged session cookie, and ends a session past its absolute lifetime', async () => {
@@ -129,7 +137,9 @@ describe('API proxy', () => {
 
     const key = sessionKey(bff, sid);
     const stored = JSON.parse((await redis.get(key))!);
-    await redis.set(key, JSON.stringify({ ...stored, createdAt: stored.createdAt - bff.config.sessionAbsoluteSeconds - 1 }), { KEEPTTL: true });
+    await redis.set(key, JSON.stringify({ ...stored, createdAt: stored.createdAt - bff.config.sessionAbsoluteSeconds - 1 }), {
+      expiration: 'KEEPTTL',
+    });
     await request(bff.url).get('/bff/api/orders/1').set('Cookie', cookie).set('X-CSRF', '1').expect(401);
     assert.equal(await redis.exists(key), 0, 'ended in the store');
   });
@@ -140,7 +150,12 @@ describe('API proxy', () => {
     const rotated = await startBff({ ...bffEnv, BFF_SESSION_SECRET: `${current},${bffEnv.BFF_SESSION_SECRET}` });
     try {
       const res = await request(rotated.url).get('/bff/api/orders/1').set('Cookie', cookie).set('X-CSRF', '1').expect(200);
-      const renewed = decodeURIComponent(setCookies(res).find((c) => c.startsWith('bff-session='))!.split(';')[0]!.slice('bff-session='.length));
+      const renewed = decodeURIComponent(
+        setCookies(res)
+          .find((c) => c.startsWith('bff-session='))!
+          .split(';')[0]!
+          .slice('bff-session='.length),
+      );
       assert.equal(unsign(renewed.slice(2), current), sessionIdOf(cookie));
     } finally {
       await rotated.close();
@@ -261,21 +276,23 @@ describe('API proxy', () => {
     const key = sessionKey(bff, sid);
     const stored = JSON.parse((await redis.get(key))!);
     stored.tokens.expiresAt = Math.floor(Date.now() / 1000) + 30; // within the 60 s skew
-    await redis.set(key, JSON.stringify(stored), { KEEPTTL: true });
+    await redis.set(key, JSON.stringify(stored), { expiration: 'KEEPTTL' });
     const res = await browser.agent.get('/bff/api/orders/1').set('X-CSRF', '1').expect(200);
     assert.equal(res.body.active, true);
     const after = JSON.parse((await redis.get(key))!).tokens;
     assert.notEqual(after.accessToken, stored.tokens.accessToken);
     assert.equal(api.requests.at(-1)!.headers.authorization, `DPoP ${after.accessToken}`);
-    assert.equal(after.dpopKey.x, stored.tokens.dpopKey.x, 'the refreshed token is bound to the session\'s key');
+    assert.equal(after.dpopKey.x, stored.tokens.dpopKey.x, "the refreshed token is bound to the session's key");
   });
 });
 
 describe('API proxy streaming', () => {
-  it('streams a 20 MB upload and download without the BFF\'s memory growing by that much', () =>
+  it("streams a 20 MB upload and download without the BFF's memory growing by that much", () =>
     withStack({ hostile: true, api: true, bff: false }, async ({ op, api, keys }) => {
       const routes = [{ path: '/bff/api/files', target: `${api.url}/files`, token: 'required' }];
-      const bff = await spawnBff(baseEnv(op, 'bff', keys, { BFF_API_ROUTES: JSON.stringify(routes), BFF_API_MAX_BODY: String(64 * 1024 * 1024) }));
+      const bff = await spawnBff(
+        baseEnv(op, 'bff', keys, { BFF_API_ROUTES: JSON.stringify(routes), BFF_API_MAX_BODY: String(64 * 1024 * 1024) }),
+      );
       const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${bff.process.pid}/status`, 'utf8'))![1]) * 1024;
       try {
         const browser = new FetchBrowser();
@@ -292,7 +309,13 @@ describe('API proxy streaming', () => {
           const upload = await fetch(`${bff.url}/bff/api/files/upload`, {
             method: 'POST',
             headers: { 'x-csrf': '1', cookie: cookieHeader, 'content-type': 'application/octet-stream' },
-            body: Readable.toWeb(Readable.from((function* () { for (let i = 0; i < MB20 / chunk.length; i++) yield chunk; })())) as ReadableStream,
+            body: Readable.toWeb(
+              Readable.from(
+                (function* () {
+                  for (let i = 0; i < MB20 / chunk.length; i++) yield chunk;
+                })(),
+              ),
+            ) as ReadableStream,
             duplex: 'half',
           } as RequestInit);
           assert.equal(upload.status, 200);
@@ -314,7 +337,9 @@ describe('API proxy streaming', () => {
           clearInterval(sampler);
         }
         const growth = peak - before;
-        process.stdout.write(`# proxy streaming: BFF RSS ${(before / 1048576).toFixed(1)} MB, peak +${(growth / 1048576).toFixed(1)} MB over 80 MB streamed\n`);
+        process.stdout.write(
+          `# proxy streaming: BFF RSS ${(before / 1048576).toFixed(1)} MB, peak +${(growth / 1048576).toFixed(1)} MB over 80 MB streamed\n`,
+        );
         // RSS moves with garbage collection; a proxy holding a 20 MB upload and a 20 MB download would exceed this.
         assert.ok(growth < 2 * MB20, `RSS peaked ${(growth / 1048576).toFixed(1)} MB above the baseline while streaming 20 MB bodies`);
 
@@ -324,16 +349,23 @@ describe('API proxy streaming', () => {
         const download = await fetch(`${bff.url}/bff/api/files/gated-download`, { headers: { 'x-csrf': '1', cookie: cookieHeader } });
         const reader = (download.body as ReadableStream<Uint8Array>).getReader();
         let received = 0;
-        await within((async () => { while (received < 1024 * 1024) received += (await reader.read()).value!.length; })(), 'download');
+        await within(
+          (async () => {
+            while (received < 1024 * 1024) received += (await reader.read()).value!.length;
+          })(),
+          'download',
+        );
         api.gates.releaseDownload();
         for (let part = await reader.read(); !part.done; part = await reader.read()) received += part.value.length;
         assert.equal(received, 2 * 1024 * 1024);
 
-        const gatedBody = Readable.from((async function* () {
-          yield Buffer.alloc(1024 * 1024, 1);
-          await within(api.gates.uploadStarted, 'upload'); // the API saw the first megabyte before the rest exists
-          yield Buffer.alloc(1024 * 1024, 2);
-        })());
+        const gatedBody = Readable.from(
+          (async function* () {
+            yield Buffer.alloc(1024 * 1024, 1);
+            await within(api.gates.uploadStarted, 'upload'); // the API saw the first megabyte before the rest exists
+            yield Buffer.alloc(1024 * 1024, 2);
+          })(),
+        );
         const gatedUpload = await fetch(`${bff.url}/bff/api/files/gated-upload`, {
           method: 'POST',
           headers: { 'x-csrf': '1', cookie: cookieHeader, 'content-type': 'application/octet-stream' },

@@ -80,7 +80,9 @@ describe('loadConfig', () => {
   }
 
   it('permits http only with BFF_ALLOW_HTTP=1', async () => {
-    const config = await loadConfig(env({ BFF_ISSUER: 'http://127.0.0.1:9', BFF_PUBLIC_URL: 'http://localhost:3000', BFF_ALLOW_HTTP: '1' }));
+    const config = await loadConfig(
+      env({ BFF_ISSUER: 'http://127.0.0.1:9', BFF_PUBLIC_URL: 'http://localhost:3000', BFF_ALLOW_HTTP: '1' }),
+    );
     assert.equal(config.issuer.protocol, 'http:');
   });
 

@@ -7,22 +7,17 @@ import http from 'node:http';
 import { calculateJwkThumbprint } from 'jose';
 import type { TestApi } from './fixtures/api.js';
 import type { HostileOp } from './fixtures/hostile-op.js';
-import {
-  assertNoTokens,
-  getUser,
-  login,
-  sessionCookie,
-  sessionIdOf,
-  signIn,
-  type TestBff,
-  sessionKey,
-} from './helpers/harness.js';
+import { assertNoTokens, getUser, login, sessionCookie, sessionIdOf, signIn, type TestBff, sessionKey } from './helpers/harness.js';
 import { useStack, withStack, type TestRedis } from './helpers/stack.js';
 import type { Env } from '../src/config.js';
 import { Dpop } from '../src/oidc/dpop.js';
 
 /** A POST whose body is sent in chunks, without Content-Length: the BFF streams it. */
-function postChunked(url: string, cookie: string, chunks: string[]): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function postChunked(
+  url: string,
+  cookie: string,
+  chunks: string[],
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: 'POST', headers: { cookie, 'x-csrf': '1', 'content-type': 'application/json' } }, (res) => {
       let body = '';
@@ -58,7 +53,7 @@ describe('DPoP', () => {
     return { ...signed, stored: async () => JSON.parse((await redis.get(sessionKey(target, signed.sid)))!) };
   };
 
-  it('binds each session\'s tokens to its own key, proven to the OP with the OP\'s nonce', async () => {
+  it("binds each session's tokens to its own key, proven to the OP with the OP's nonce", async () => {
     const tokenRequestsBefore = op.requests.filter((r) => r.path === '/token').length;
     const parRequestsBefore = op.requests.filter((r) => r.path === '/request').length;
     const alice = await signedIn();
@@ -77,7 +72,7 @@ describe('DPoP', () => {
     assert.ok(!user.text.includes(tokens.dpopKey.d) && !user.text.includes(tokens.dpopKey.x));
   });
 
-  it('sends a fresh proof with every API call and follows the API\'s nonce', async () => {
+  it("sends a fresh proof with every API call and follows the API's nonce", async () => {
     const { browser, stored, cookie } = await signedIn();
     const { tokens } = await stored();
     const call = () => browser.agent.get('/bff/api/orders/7?page=2').set('X-CSRF', '1');
@@ -85,7 +80,7 @@ describe('DPoP', () => {
     let before = api.requests.length;
     const first = await call().expect(200);
     assert.equal(first.body.dpop, 'ok');
-    assert.equal(first.headers['dpop-nonce'], undefined, 'the nonce is the BFF\'s business');
+    assert.equal(first.headers['dpop-nonce'], undefined, "the nonce is the BFF's business");
     const seen = api.requests.slice(before);
     // Unless another test already taught the BFF this API's nonce, the first proof was refused and retried.
     assert.ok(seen.length === 1 || (seen.length === 2 && seen[0]!.dpop === 'use_dpop_nonce'), JSON.stringify(seen.map((s) => s.dpop)));
@@ -104,14 +99,23 @@ describe('DPoP', () => {
     api.rotateDpopNonce();
     before = api.requests.length;
     assert.equal((await call().expect(200)).body.dpop, 'ok');
-    assert.deepEqual(api.requests.slice(before).map((r) => r.dpop), ['use_dpop_nonce', 'ok']);
+    assert.deepEqual(
+      api.requests.slice(before).map((r) => r.dpop),
+      ['use_dpop_nonce', 'ok'],
+    );
 
     // A small body is kept, so that it can be sent again with the new nonce.
     api.rotateDpopNonce();
     before = api.requests.length;
     const posted = await browser.agent.post('/bff/api/orders/7').set('X-CSRF', '1').send({ a: 1 }).expect(200);
     assert.equal(posted.body.dpop, 'ok');
-    assert.deepEqual(api.requests.slice(before).map((r) => [r.dpop, r.proof?.htm, r.bodyBytes]), [['use_dpop_nonce', undefined, 7], ['ok', 'POST', 7]]);
+    assert.deepEqual(
+      api.requests.slice(before).map((r) => [r.dpop, r.proof?.htm, r.bodyBytes]),
+      [
+        ['use_dpop_nonce', undefined, 7],
+        ['ok', 'POST', 7],
+      ],
+    );
 
     // A streamed body (no Content-Length) cannot be replayed: the SPA gets the 401, its retry carries the nonce.
     api.rotateDpopNonce();
@@ -138,7 +142,7 @@ describe('DPoP', () => {
     const { browser, sid, stored } = await signedIn();
     const before = await stored();
     before.tokens.expiresAt = Math.floor(Date.now() / 1000) + 30; // within the refresh skew
-    await redis.set(sessionKey(bff, sid), JSON.stringify(before), { KEEPTTL: true });
+    await redis.set(sessionKey(bff, sid), JSON.stringify(before), { expiration: 'KEEPTTL' });
     const res = await browser.agent.get('/bff/api/orders/1').set('X-CSRF', '1').expect(200);
     assert.equal(res.body.dpop, 'ok');
     const { tokens } = await stored();
@@ -186,13 +190,17 @@ describe('DPoP', () => {
       const { browser, sid, stored } = await signedIn(strict);
       const session = await stored();
       session.tokens.expiresAt = Math.floor(Date.now() / 1000) + 30;
-      await redis.set(sessionKey(strict, sid), JSON.stringify(session), { KEEPTTL: true });
+      await redis.set(sessionKey(strict, sid), JSON.stringify(session), { expiration: 'KEEPTTL' });
       op.tamper.tokenType = 'Bearer';
       const revocationsBefore = op.requests.filter((r) => r.path === '/token/revocation').length;
       const res = await browser.agent.get('/bff/api/orders/1').set('X-CSRF', '1').expect(502);
       assert.equal(res.body.error, 'token_not_dpop_bound');
       assert.equal(await redis.get(sessionKey(strict, sid)), null, 'session ended');
-      assert.equal(op.requests.filter((r) => r.path === '/token/revocation').length - revocationsBefore, 1, 'the new refresh token was revoked');
+      assert.equal(
+        op.requests.filter((r) => r.path === '/token/revocation').length - revocationsBefore,
+        1,
+        'the new refresh token was revoked',
+      );
       await getUser(browser).expect(401);
     } finally {
       delete op.tamper.tokenType;
@@ -209,7 +217,7 @@ describe('DPoP', () => {
       assert.equal(tokens.dpopKey, undefined);
       const res = await browser.agent.get('/bff/api/orders/1').set('X-CSRF', '1').set('DPoP', 'from-the-browser').expect(200);
       assert.deepEqual([res.body.active, res.body.scheme, res.body.dpop], [true, 'Bearer', undefined]);
-      assert.equal(api.requests.at(-1)!.headers.dpop, undefined, 'the browser\'s DPoP header is not passed on');
+      assert.equal(api.requests.at(-1)!.headers.dpop, undefined, "the browser's DPoP header is not passed on");
     } finally {
       await bearer.close();
     }

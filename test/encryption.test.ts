@@ -28,16 +28,48 @@ const encrypted = (alg: Alg, enc: Enc, sig: Sig = 'PS256'): Partial<ClientMetada
 const signing: KeySpec = { use: 'sig', alg: 'ES256' };
 
 const CASES: Case[] = [
-  { name: 'RSA-OAEP + A128GCM, RS256', keys: [signing, { use: 'enc', alg: 'RSA-OAEP' }], metadata: encrypted('RSA-OAEP', 'A128GCM', 'RS256') },
-  { name: 'RSA-OAEP-256 + A256GCM, PS256', keys: [signing, { use: 'enc', alg: 'RSA-OAEP-256' }], metadata: encrypted('RSA-OAEP-256', 'A256GCM') },
-  { name: 'RSA-OAEP-256 + A128CBC-HS256, ES256', keys: [signing, { use: 'enc', alg: 'RSA-OAEP-256' }], metadata: encrypted('RSA-OAEP-256', 'A128CBC-HS256', 'ES256') },
-  { name: 'RSA-OAEP-256 + A192CBC-HS384', keys: [signing, { use: 'enc', alg: 'RSA-OAEP-256' }], metadata: encrypted('RSA-OAEP-256', 'A192CBC-HS384') },
+  {
+    name: 'RSA-OAEP + A128GCM, RS256',
+    keys: [signing, { use: 'enc', alg: 'RSA-OAEP' }],
+    metadata: encrypted('RSA-OAEP', 'A128GCM', 'RS256'),
+  },
+  {
+    name: 'RSA-OAEP-256 + A256GCM, PS256',
+    keys: [signing, { use: 'enc', alg: 'RSA-OAEP-256' }],
+    metadata: encrypted('RSA-OAEP-256', 'A256GCM'),
+  },
+  {
+    name: 'RSA-OAEP-256 + A128CBC-HS256, ES256',
+    keys: [signing, { use: 'enc', alg: 'RSA-OAEP-256' }],
+    metadata: encrypted('RSA-OAEP-256', 'A128CBC-HS256', 'ES256'),
+  },
+  {
+    name: 'RSA-OAEP-256 + A192CBC-HS384',
+    keys: [signing, { use: 'enc', alg: 'RSA-OAEP-256' }],
+    metadata: encrypted('RSA-OAEP-256', 'A192CBC-HS384'),
+  },
   { name: 'RSA-OAEP + A256CBC-HS512', keys: [signing, { use: 'enc', alg: 'RSA-OAEP' }], metadata: encrypted('RSA-OAEP', 'A256CBC-HS512') },
-  { name: 'ECDH-ES (P-256) + A256GCM, ES256', keys: [signing, { use: 'enc', alg: 'ECDH-ES' }], metadata: encrypted('ECDH-ES', 'A256GCM', 'ES256') },
+  {
+    name: 'ECDH-ES (P-256) + A256GCM, ES256',
+    keys: [signing, { use: 'enc', alg: 'ECDH-ES' }],
+    metadata: encrypted('ECDH-ES', 'A256GCM', 'ES256'),
+  },
   { name: 'ECDH-ES (P-256) + A192GCM', keys: [signing, { use: 'enc', alg: 'ECDH-ES' }], metadata: encrypted('ECDH-ES', 'A192GCM') },
-  { name: 'ECDH-ES+A128KW + A128CBC-HS256', keys: [signing, { use: 'enc', alg: 'ECDH-ES+A128KW' }], metadata: encrypted('ECDH-ES+A128KW', 'A128CBC-HS256') },
-  { name: 'ECDH-ES+A192KW + A128GCM', keys: [signing, { use: 'enc', alg: 'ECDH-ES+A192KW' }], metadata: encrypted('ECDH-ES+A192KW', 'A128GCM') },
-  { name: 'ECDH-ES+A256KW + A256CBC-HS512', keys: [signing, { use: 'enc', alg: 'ECDH-ES+A256KW' }], metadata: encrypted('ECDH-ES+A256KW', 'A256CBC-HS512') },
+  {
+    name: 'ECDH-ES+A128KW + A128CBC-HS256',
+    keys: [signing, { use: 'enc', alg: 'ECDH-ES+A128KW' }],
+    metadata: encrypted('ECDH-ES+A128KW', 'A128CBC-HS256'),
+  },
+  {
+    name: 'ECDH-ES+A192KW + A128GCM',
+    keys: [signing, { use: 'enc', alg: 'ECDH-ES+A192KW' }],
+    metadata: encrypted('ECDH-ES+A192KW', 'A128GCM'),
+  },
+  {
+    name: 'ECDH-ES+A256KW + A256CBC-HS512',
+    keys: [signing, { use: 'enc', alg: 'ECDH-ES+A256KW' }],
+    metadata: encrypted('ECDH-ES+A256KW', 'A256CBC-HS512'),
+  },
   {
     name: 'RSA and EC enc keys side by side, OP picks the EC one',
     keys: [signing, { use: 'enc', alg: 'RSA-OAEP-256' }, { use: 'enc', alg: 'ECDH-ES+A256KW' }],
@@ -111,7 +143,9 @@ describe('id_token and userinfo encryption algorithms', () => {
 
   it('really receives encrypted userinfo: an OP encrypting only userinfo is refused without the enc key', async () => {
     const k = keys.get('userinfo-only')!;
-    const bff = await startBff(baseEnv(op, 'userinfo-only', { ...k, privateJwks: { keys: k.privateJwks.keys.filter((key) => key.use === 'sig') } }));
+    const bff = await startBff(
+      baseEnv(op, 'userinfo-only', { ...k, privateJwks: { keys: k.privateJwks.keys.filter((key) => key.use === 'sig') } }),
+    );
     try {
       const browser = bff.browser();
       const res = await login(browser);

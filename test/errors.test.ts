@@ -42,7 +42,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 describe('error codes', () => {
-  it('the README lists exactly the catalogue\'s codes, with their statuses', () => {
+  it("the README lists exactly the catalogue's codes, with their statuses", () => {
     const documented = readmeCodes();
     const catalogued = catalogueCodes();
     const undocumented = [...catalogued].filter((pair) => !documented.has(pair)).sort();

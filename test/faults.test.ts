@@ -6,25 +6,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestOp } from './fixtures/op.js';
 import type { HostileOp } from './fixtures/hostile-op.js';
-import {
-  FetchBrowser,
-  baseEnv,
-  freePort,
-  getUser,
-  login,
-  sessionCookie,
-  spawnBff,
-  startBff,
-  type TestKeys,
-} from './helpers/harness.js';
+import { FetchBrowser, baseEnv, freePort, getUser, login, sessionCookie, spawnBff, startBff, type TestKeys } from './helpers/harness.js';
 import { useStack, withStack } from './helpers/stack.js';
 import { OpBrowser } from './fixtures/op-browser.js';
 
 /** A Redis of the test's own, on a free port, that it can stop and start. */
 async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'pipe' });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'pipe',
+  });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d) => (out += d));
   for (let i = 0; i < 100 && !out.includes('Ready to accept connections'); i++) await sleep(50);
   if (!out.includes('Ready to accept connections')) throw new Error(`redis-server did not start: ${out}`);
   return child;
@@ -98,7 +90,12 @@ describe('Redis outage', () => {
       redis.kill('SIGSTOP'); // the socket stays open; nothing answers
       // The hot path (GETEX; GET + PTTL), express-session's load through connect-redis, and (without a
       // session cookie) a login transaction's write.
-      for (const [path, agent] of [['/bff/user', browser.agent], ['/bff/user?slide=false', browser.agent], ['/bff/logout?sid=x', browser.agent], ['/bff/login', bff.browser().agent]] as const) {
+      for (const [path, agent] of [
+        ['/bff/user', browser.agent],
+        ['/bff/user?slide=false', browser.agent],
+        ['/bff/logout?sid=x', browser.agent],
+        ['/bff/login', bff.browser().agent],
+      ] as const) {
         const started = Date.now();
         const res = await agent.get(path).set('X-CSRF', '1').expect(503);
         assert.equal(res.body.error, 'session_store_unavailable', path);
@@ -118,7 +115,7 @@ describe('Redis outage', () => {
 });
 
 describe('back-channel logout while Redis hangs', () => {
-  it('answers 503 and does not count the token as used: the OP\'s retry ends the session', () =>
+  it("answers 503 and does not count the token as used: the OP's retry ends the session", () =>
     withStack({ hostile: true, bff: false }, async ({ op, startBff }) => {
       const port = await freePort();
       const redis = await startRedis(port);
@@ -127,7 +124,14 @@ describe('back-channel logout while Redis hangs', () => {
         const browser = bff.browser();
         assert.equal((await login(browser, { user: 'alice' })).status, 302);
         await getUser(browser).expect(200);
-        const claims = { iss: op.issuer, aud: 'bff', iat: Math.floor(Date.now() / 1000), jti: 'retried-jti', sub: 'alice', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } };
+        const claims = {
+          iss: op.issuer,
+          aud: 'bff',
+          iat: Math.floor(Date.now() / 1000),
+          jti: 'retried-jti',
+          sub: 'alice',
+          events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+        };
         const token = await op.encryptForBff(await op.signAsOp(claims, { typ: 'logout+jwt' }));
         const post = () => bff.browser().agent.post('/bff/backchannel-logout').type('form').send({ logout_token: token });
 

@@ -21,7 +21,7 @@ describe('health and readiness', () => {
     assert.deepEqual(ready.body.checks, { sessionStore: 'ok', openIdProvider: 'ok' });
   });
 
-  it('sends helmet\'s security headers and a CSP on every response', async () => {
+  it("sends helmet's security headers and a CSP on every response", async () => {
     const res = await bff.browser().agent.get('/healthz');
     assert.match(res.headers['content-security-policy']!, /default-src 'self'/);
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
@@ -34,7 +34,9 @@ describe('health and readiness', () => {
     const viaExpress = await agent.get('/healthz').expect(200);
     const user = await agent.get('/bff/user').set('X-CSRF', '1').set('X-Request-Id', 'hot-123').expect(401);
     const api = await agent.get('/bff/api/nowhere').set('X-CSRF', '1').expect(404);
-    const security = Object.keys(viaExpress.headers).filter((name) => !/^(date|connection|keep-alive|content-\w+|x-request-id|etag)$/.test(name));
+    const security = Object.keys(viaExpress.headers).filter(
+      (name) => !/^(date|connection|keep-alive|content-\w+|x-request-id|etag)$/.test(name),
+    );
     assert.ok(security.includes('content-security-policy') && security.includes('referrer-policy'), security.join());
     for (const res of [user, api]) {
       for (const name of security) assert.equal(res.headers[name], viaExpress.headers[name], name);
@@ -46,7 +48,13 @@ describe('health and readiness', () => {
     assert.equal(api.body.error, 'not_found');
     assert.equal(user.headers['x-request-id'], 'hot-123');
     const lines = bff.logs.lines.map((l) => JSON.parse(l)).filter((l) => l.requestId === 'hot-123');
-    assert.deepEqual(lines.map((l) => [l.msg, l.code ?? l.status]), [['request refused', 'not_authenticated'], ['request', 401]]);
+    assert.deepEqual(
+      lines.map((l) => [l.msg, l.code ?? l.status]),
+      [
+        ['request refused', 'not_authenticated'],
+        ['request', 401],
+      ],
+    );
     // A top-level navigation gets the error page, as on Express's routes.
     const page = await agent.get('/bff/user').set('Sec-Fetch-Mode', 'navigate').expect(403);
     assert.match(page.headers['content-type']!, /^text\/html/);

@@ -5,17 +5,16 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { fakeJwe, hmacWithPublicKey, unsignedJwt, type Claims, type HostileOp } from './fixtures/hostile-op.js';
-import { getUser, keysFor, login, type TestBff, type TestKeys } from './helpers/harness.js';
+import { getUser, keysFor, login, type TestBff } from './helpers/harness.js';
 import { useStack, withStack } from './helpers/stack.js';
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 describe('JOSE policy against a hostile OP', () => {
   let op: HostileOp;
-  let keys: TestKeys;
   let bff: TestBff;
 
-  useStack({ hostile: true }, (stack) => ({ op, keys, bff } = stack));
+  useStack({ hostile: true }, (stack) => ({ op, bff } = stack));
 
   /** Logs in with the OP's responses rewritten; expects the refusal `code` and no session. */
   async function expectRefusal(code: string, status = 502) {
@@ -65,7 +64,7 @@ describe('JOSE policy against a hostile OP', () => {
     await expectRefusal('id_token_alg_not_allowed');
   });
 
-  it('refuses HS256 keyed with the OP\'s public key', async () => {
+  it("refuses HS256 keyed with the OP's public key", async () => {
     op.tamper.idToken = (c) => op.encryptForBff(hmacWithPublicKey(c, op.opPublicRsaJwk));
     await expectRefusal('id_token_alg_not_allowed');
   });
@@ -131,7 +130,9 @@ describe('JOSE policy against a hostile OP', () => {
     const { CompactEncrypt, importJWK } = await import('jose');
     const key = await importJWK(stranger.publicJwks.keys[0]!, 'RSA-OAEP-256');
     op.tamper.idToken = async (c) =>
-      new CompactEncrypt(new TextEncoder().encode(await op.signAsOp(c))).setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM' }).encrypt(key);
+      new CompactEncrypt(new TextEncoder().encode(await op.signAsOp(c)))
+        .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM' })
+        .encrypt(key);
     await expectRefusal('id_token_decryption_failed');
   });
 
@@ -141,14 +142,23 @@ describe('JOSE policy against a hostile OP', () => {
   });
 
   it('refuses userinfo for another subject', async () => {
-    op.tamper.userinfo = async (c) => ({ body: await op.encryptForBff(await op.signAsOp({ ...c, sub: 'mallory' })), contentType: 'application/jwt' });
+    op.tamper.userinfo = async (c) => ({
+      body: await op.encryptForBff(await op.signAsOp({ ...c, sub: 'mallory' })),
+      contentType: 'application/jwt',
+    });
     await expectRefusal('userinfo_subject_mismatch');
   });
 
   it('refuses a signed userinfo without iss, or for another audience', async () => {
-    op.tamper.userinfo = async ({ iss: _iss, ...c }) => ({ body: await op.encryptForBff(await op.signAsOp(c)), contentType: 'application/jwt' });
+    op.tamper.userinfo = async ({ iss: _iss, ...c }) => ({
+      body: await op.encryptForBff(await op.signAsOp(c)),
+      contentType: 'application/jwt',
+    });
     await expectRefusal('userinfo_issuer_mismatch');
-    op.tamper.userinfo = async (c) => ({ body: await op.encryptForBff(await op.signAsOp({ ...c, aud: 'another-client' })), contentType: 'application/jwt' });
+    op.tamper.userinfo = async (c) => ({
+      body: await op.encryptForBff(await op.signAsOp({ ...c, aud: 'another-client' })),
+      contentType: 'application/jwt',
+    });
     await expectRefusal('userinfo_audience_mismatch');
   });
 
@@ -162,7 +172,7 @@ describe('JOSE policy against a hostile OP', () => {
     await expectRefusal('userinfo_too_large');
   });
 
-  it('does not refetch the OP\'s JWKS for every unknown kid (no refetch storm)', async () => {
+  it("does not refetch the OP's JWKS for every unknown kid (no refetch storm)", async () => {
     const before = op.jwksFetches;
     for (let i = 0; i < 10; i++) {
       op.tamper.idToken = async (c) => op.encryptForBff(await op.signAsAttacker(c, { kid: randomBytes(8).toString('hex') }));

@@ -45,7 +45,10 @@ const cases: KeyRuleCase[] = [
     env: { BFF_PROFILE: 'ftn' },
     good: DEFAULT_KEYS,
     // Without an alg, so that only the profile's rule (not BFF_JWE_ALGS) can refuse it.
-    bad: async () => [...(await jwks([{ use: 'sig', alg: 'PS256' }])), ...(await jwks([{ use: 'enc', alg: 'ECDH-ES' }])).map(({ alg: _alg, ...jwk }) => jwk)],
+    bad: async () => [
+      ...(await jwks([{ use: 'sig', alg: 'PS256' }])),
+      ...(await jwks([{ use: 'enc', alg: 'ECDH-ES' }])).map(({ alg: _alg, ...jwk }) => jwk),
+    ],
     atStart: /^BFF_KEYS_FILE: an ECDH "enc" key \(FTN uses RSA-OAEP\) is weaker than BFF_PROFILE=ftn allows/,
     atReload: /^BFF_KEYS_FILE: an ECDH "enc" key \(FTN uses RSA-OAEP\) is weaker than BFF_PROFILE=ftn allows/,
   },
@@ -74,10 +77,14 @@ const cases: KeyRuleCase[] = [
     atReload: /^BFF_KEYS_FILE: has no "use":"enc" key, and encryption is required/,
   },
   {
-    rule: 'an enc key\'s alg must be in BFF_JWE_ALGS',
+    rule: "an enc key's alg must be in BFF_JWE_ALGS",
     env: {},
     good: DEFAULT_KEYS,
-    bad: () => jwks([{ use: 'sig', alg: 'PS256' }, { use: 'enc', alg: 'RSA-OAEP-512', kid: 'enc-512' }]),
+    bad: () =>
+      jwks([
+        { use: 'sig', alg: 'PS256' },
+        { use: 'enc', alg: 'RSA-OAEP-512', kid: 'enc-512' },
+      ]),
     atStart: /^BFF_JWE_ALGS: does not allow RSA-OAEP-512, the alg of enc key enc-512/,
     atReload: /^BFF_JWE_ALGS: does not allow RSA-OAEP-512, the alg of enc key enc-512/,
   },
@@ -97,7 +104,10 @@ describe('a key file reloaded on SIGHUP meets the rules of start', () => {
       const bad = await c.bad();
 
       writeKeys(bad);
-      const refused = await loadConfig(env).then(() => assert.fail('start accepted the key set'), (err: unknown) => err);
+      const refused = await loadConfig(env).then(
+        () => assert.fail('start accepted the key set'),
+        (err: unknown) => err,
+      );
       assert.ok(refused instanceof ConfigError, String(refused));
       assert.match(refused.message, c.atStart);
 

@@ -40,7 +40,7 @@ describe('decryption key selection', () => {
       { use: 'enc', alg: 'ECDH-ES', kid: 'ec' },
     ]);
     // rsa-new carries a certificate thumbprint, as a key with an x5c would.
-    keys.privateJwks.keys[1] = { ...keys.privateJwks.keys[1]!, 'x5t#S256': 'thumbprint-of-rsa-new' } as JWK;
+    keys.privateJwks.keys[1] = { ...keys.privateJwks.keys[1]!, 'x5t#S256': 'thumbprint-of-rsa-new' };
     set = await importKeySet(keys.privateJwks);
     signer = (await (await import('jose')).generateKeyPair('ES256')).privateKey;
   });
@@ -72,7 +72,7 @@ describe('decryption key selection', () => {
 });
 
 describe('GET /.well-known/jwks.json', () => {
-  it('publishes every key\'s public half and nothing private', async () => {
+  it("publishes every key's public half and nothing private", async () => {
     const keys = await keysFor([
       { use: 'sig', alg: 'PS256' },
       { use: 'sig', alg: 'ES256' },
@@ -94,14 +94,21 @@ describe('npm run keys', () => {
   it('writes a private JWKS with mode 0600 that the BFF accepts, and prints the public JWKS', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bff-keytool-'));
     const out = join(dir, 'keys.json');
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/keys.ts', '--sig', 'ES256', '--enc', 'RSA-OAEP-256', '--enc', 'ECDH-ES', '--out', out], {
-      encoding: 'utf8',
-    });
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/keys.ts', '--sig', 'ES256', '--enc', 'RSA-OAEP-256', '--enc', 'ECDH-ES', '--out', out],
+      {
+        encoding: 'utf8',
+      },
+    );
     assert.equal(run.status, 0, run.stderr);
     assert.equal(statSync(out).mode & 0o777, 0o600);
     const privateJwks = JSON.parse(readFileSync(out, 'utf8'));
     const publicJwks = JSON.parse(run.stdout);
-    assert.deepEqual(privateJwks.keys.map((k: JWK) => k.alg), ['ES256', 'RSA-OAEP-256', 'ECDH-ES']);
+    assert.deepEqual(
+      privateJwks.keys.map((k: JWK) => k.alg),
+      ['ES256', 'RSA-OAEP-256', 'ECDH-ES'],
+    );
     assert.ok(privateJwks.keys.every((k: JWK) => k.d));
     assert.ok(publicJwks.keys.every((k: JWK) => k.d === undefined && k.kid));
     assert.equal(Buffer.from(privateJwks.keys[1].n, 'base64url').length * 8, 2048);
@@ -109,7 +116,10 @@ describe('npm run keys', () => {
     // Refuses to overwrite, and refuses weak choices.
     assert.equal(spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/keys.ts', '--out', out]).status, 2);
     assert.equal(spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/keys.ts', '--enc', 'RSA1_5', '--out', join(dir, 'x')]).status, 2);
-    assert.equal(spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/keys.ts', '--rsa-bits', '1024', '--out', join(dir, 'y')]).status, 2);
+    assert.equal(
+      spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/keys.ts', '--rsa-bits', '1024', '--out', join(dir, 'y')]).status,
+      2,
+    );
     const config = await loadConfig({
       BFF_ISSUER: 'https://op.example',
       BFF_CLIENT_ID: 'x',
@@ -209,7 +219,10 @@ describe('key rotation without downtime', () => {
       bff.process.kill('SIGHUP');
       await bff.waitFor('keys reloaded');
       const jwks = (await (await fetch(`${bff.url}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
-      assert.deepEqual(jwks.keys.map((k) => k.kid), ['first', 'added']);
+      assert.deepEqual(
+        jwks.keys.map((k) => k.kid),
+        ['first', 'added'],
+      );
     } finally {
       await bff.stop();
     }

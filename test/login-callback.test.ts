@@ -4,15 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { TestOp } from './fixtures/op.js';
-import {
-  BFF_ORIGIN,
-  authorizeAtOp,
-  getUser,
-  login,
-  sessionCookie,
-  setCookies,
-  type TestBff,
-} from './helpers/harness.js';
+import { BFF_ORIGIN, authorizeAtOp, getUser, login, sessionCookie, setCookies, type TestBff } from './helpers/harness.js';
 import { useStack } from './helpers/stack.js';
 
 describe('/bff/login', () => {
@@ -52,13 +44,16 @@ describe('/bff/login', () => {
     '/ok\r\nSet-Cookie: a=b',
     '/tab\there',
     '',
-    '/./\/evil.example/path',
+    '/./\\/evil.example/path',
     '/.//evil.example/path',
     '/a/..//evil.example',
     '/%2e//evil.example',
   ]) {
     it(`refuses returnTo=${JSON.stringify(returnTo)} with 400 and no cookie`, async () => {
-      const res = await bff.browser().agent.get(`/bff/login?returnTo=${encodeURIComponent(returnTo)}`).expect(400);
+      const res = await bff
+        .browser()
+        .agent.get(`/bff/login?returnTo=${encodeURIComponent(returnTo)}`)
+        .expect(400);
       assert.equal(res.body.error, 'invalid_return_to');
       assert.equal(typeof res.body.error_description, 'string');
       assert.equal(res.headers['set-cookie'], undefined);
@@ -154,7 +149,7 @@ describe('/bff/callback', () => {
     await assertNoSession(res, browser);
   });
 
-  it('passes the OP\'s error (access_denied) on as a 400 without a session', async () => {
+  it("passes the OP's error (access_denied) on as a 400 without a session", async () => {
     const browser = bff.browser();
     const start = await browser.agent.get('/bff/login').expect(302);
     const state = new URL(start.headers.location!).searchParams.get('state')!;
@@ -164,7 +159,7 @@ describe('/bff/callback', () => {
     await assertNoSession(res, browser);
   });
 
-  it('refuses an authorization response without the OP\'s iss (RFC 9207)', async () => {
+  it("refuses an authorization response without the OP's iss (RFC 9207)", async () => {
     const browser = bff.browser();
     const path = await authorizeAtOp(browser);
     const res = await browser.agent.get(path.replace(/&iss=[^&]+/, '')).expect(400);

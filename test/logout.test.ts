@@ -64,7 +64,16 @@ describe('/bff/logout with an OP that has no end_session_endpoint', () => {
     withStack(
       {
         client: { post_logout_redirect_uris: undefined },
-        op: { configuration: { features: { devInteractions: { enabled: true }, encryption: { enabled: true }, jwtUserinfo: { enabled: true }, rpInitiatedLogout: { enabled: false } } } },
+        op: {
+          configuration: {
+            features: {
+              devInteractions: { enabled: true },
+              encryption: { enabled: true },
+              jwtUserinfo: { enabled: true },
+              rpInitiatedLogout: { enabled: false },
+            },
+          },
+        },
       },
       async ({ bff }) => {
         const browser = bff.browser();

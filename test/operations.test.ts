@@ -12,7 +12,10 @@ describe('logs and metrics', () => {
   let keys: TestKeys;
   let bff: TestBff;
   const METRICS_TOKEN = 'metrics-token-0123456789';
-  useStack({ hostile: true, env: { BFF_METRICS_TOKEN: METRICS_TOKEN, BFF_CLIENT_SECRET: undefined } }, (stack) => ({ op, keys, bff } = stack));
+  useStack(
+    { hostile: true, env: { BFF_METRICS_TOKEN: METRICS_TOKEN, BFF_CLIENT_SECRET: undefined } },
+    (stack) => ({ op, keys, bff } = stack),
+  );
 
   it('gives every response a request id, logs one line per request without the query, and keeps ids from the proxy', async () => {
     const res = await bff.browser().agent.get('/bff/login?returnTo=/private-path&login_hint=secret').set('X-Request-Id', 'edge-123');
@@ -51,7 +54,7 @@ describe('logs and metrics', () => {
     assert.doesNotMatch(log, /eyJ[\w-]{10,}\./, 'no JWT in the log');
   });
 
-  it('serves /metrics only with its bearer token, with the BFF\'s counters', async () => {
+  it("serves /metrics only with its bearer token, with the BFF's counters", async () => {
     await bff.browser().agent.get('/metrics').expect(401);
     await bff.browser().agent.get('/metrics').set('Authorization', 'Bearer wrong-token-0123456789').expect(401);
     const res = await bff.browser().agent.get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(200);
@@ -64,7 +67,7 @@ describe('logs and metrics', () => {
     assert.match(res.text, /bff_process_resident_memory_bytes/);
   });
 
-  it('is not served on the main port without a token (and Node\'s own metrics are not collected)', async () => {
+  it("is not served on the main port without a token (and Node's own metrics are not collected)", async () => {
     const plain = await startBff(baseEnv(op, 'bff', keys));
     try {
       await plain.browser().agent.get('/metrics').expect(404);

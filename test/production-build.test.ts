@@ -36,7 +36,11 @@ describe('production build (dist/ with production dependencies only)', () => {
     const port = await freePort();
     child = spawn(process.execPath, ['dist/server.js'], {
       cwd: dir,
-      env: { PATH: process.env.PATH, NODE_ENV: 'production', ...baseEnv(op, 'bff', keys, { REDIS_URL, PORT: String(port) }) } as NodeJS.ProcessEnv,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        ...baseEnv(op, 'bff', keys, { REDIS_URL, PORT: String(port) }),
+      },
     });
     let output = '';
     child.stdout!.on('data', (d) => (output += d));

@@ -23,8 +23,14 @@ async function refusal(extra: Env, keys = rsaKeys): Promise<ConfigError> {
 
 describe('BFF_PROFILE', () => {
   before(async () => {
-    rsaKeys = await keysFor([{ use: 'sig', alg: 'PS256' }, { use: 'enc', alg: 'RSA-OAEP-256' }]);
-    ecKeys = await keysFor([{ use: 'sig', alg: 'ES256' }, { use: 'enc', alg: 'ECDH-ES' }]);
+    rsaKeys = await keysFor([
+      { use: 'sig', alg: 'PS256' },
+      { use: 'enc', alg: 'RSA-OAEP-256' },
+    ]);
+    ecKeys = await keysFor([
+      { use: 'sig', alg: 'ES256' },
+      { use: 'enc', alg: 'ECDH-ES' },
+    ]);
   });
 
   it('ftn sets its defaults', async () => {
@@ -77,7 +83,10 @@ describe('BFF_PROFILE', () => {
     withStack(
       {
         hostile: true,
-        keys: [{ use: 'sig', alg: 'RS256' }, { use: 'enc', alg: 'RSA-OAEP' }],
+        keys: [
+          { use: 'sig', alg: 'RS256' },
+          { use: 'enc', alg: 'RSA-OAEP' },
+        ],
         clientId: 'ftn',
         client: {
           id_token_signed_response_alg: 'RS256',
@@ -106,27 +115,40 @@ describe('BFF_PROFILE', () => {
     ));
 
   it('fapi2: a full login with PAR, PS256 and the RFC 9207 iss check', () =>
-    withStack({ keys: [{ use: 'sig', alg: 'PS256' }, { use: 'enc', alg: 'RSA-OAEP-256' }], clientId: 'fapi', env: { BFF_PROFILE: 'fapi2' } }, async ({ op, bff }) => {
-      const browser = bff.browser();
-      const start = await browser.agent.get('/bff/login').expect(302);
-      assert.ok(new URL(start.headers.location!).searchParams.has('request_uri'));
-      const back = await browser.op.signIn(start.headers.location!);
-      assert.equal(back.searchParams.get('iss'), op.issuer);
-      const callback = await browser.agent.get(back.pathname + back.search);
-      assert.equal(callback.status, 302);
-      await getUser(browser).expect(200);
-      // Sender-constrained: the access token is DPoP-bound.
-      const sid = sessionIdOf(sessionCookie(callback)!);
-      const data = (await internals(bff.app).context.sessions.load(sid))!;
-      assert.equal(data.tokens.tokenType, 'dpop');
-    }));
+    withStack(
+      {
+        keys: [
+          { use: 'sig', alg: 'PS256' },
+          { use: 'enc', alg: 'RSA-OAEP-256' },
+        ],
+        clientId: 'fapi',
+        env: { BFF_PROFILE: 'fapi2' },
+      },
+      async ({ op, bff }) => {
+        const browser = bff.browser();
+        const start = await browser.agent.get('/bff/login').expect(302);
+        assert.ok(new URL(start.headers.location!).searchParams.has('request_uri'));
+        const back = await browser.op.signIn(start.headers.location!);
+        assert.equal(back.searchParams.get('iss'), op.issuer);
+        const callback = await browser.agent.get(back.pathname + back.search);
+        assert.equal(callback.status, 302);
+        await getUser(browser).expect(200);
+        // Sender-constrained: the access token is DPoP-bound.
+        const sid = sessionIdOf(sessionCookie(callback)!);
+        const data = (await internals(bff.app).context.sessions.load(sid))!;
+        assert.equal(data.tokens.tokenType, 'dpop');
+      },
+    ));
 });
 
 describe('OP metadata check', () => {
   it('names what the OP lacks; /readyz stays 503 and logins answer 503', () =>
     withStack(
       {
-        keys: [{ use: 'sig', alg: 'PS256' }, { use: 'enc', alg: 'RSA-OAEP-256' }],
+        keys: [
+          { use: 'sig', alg: 'PS256' },
+          { use: 'enc', alg: 'RSA-OAEP-256' },
+        ],
         clientId: 'plain',
         client: {
           id_token_encrypted_response_alg: undefined,
@@ -148,13 +170,19 @@ describe('OP metadata check', () => {
 
         // The server process refuses to start, with one line.
         const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-          env: { PATH: process.env.PATH, ...baseEnv(op, 'plain', keys, { BFF_PAR: 'on', REDIS_URL: undefined, PORT: '0' }) } as NodeJS.ProcessEnv,
+          env: {
+            PATH: process.env.PATH,
+            ...baseEnv(op, 'plain', keys, { BFF_PAR: 'on', REDIS_URL: undefined, PORT: '0' }),
+          },
         });
         let stderr = '';
         child.stderr.on('data', (d) => (stderr += d));
         const code = await new Promise((resolve) => child.on('exit', resolve));
         assert.equal(code, 2);
-        assert.match(stderr, /^sealed-bff: configuration error: the OP does not support this configuration: .*id_token_encryption_alg_values_supported/);
+        assert.match(
+          stderr,
+          /^sealed-bff: configuration error: the OP does not support this configuration: .*id_token_encryption_alg_values_supported/,
+        );
         assert.equal(stderr.trim().split('\n').length, 1);
       },
     ));
@@ -162,7 +190,10 @@ describe('OP metadata check', () => {
   it('names an enc key algorithm the OP cannot encrypt with', () =>
     withStack(
       {
-        keys: [{ use: 'sig', alg: 'PS256' }, { use: 'enc', alg: 'RSA-OAEP-256' }],
+        keys: [
+          { use: 'sig', alg: 'PS256' },
+          { use: 'enc', alg: 'RSA-OAEP-256' },
+        ],
         // The OP can encrypt only with ECDH-ES; the BFF holds an RSA-OAEP-256 key.
         client: { id_token_encrypted_response_alg: 'ECDH-ES', userinfo_encrypted_response_alg: 'ECDH-ES' },
         op: { configuration: { enabledJWA: { idTokenEncryptionAlgValues: ['ECDH-ES'], userinfoEncryptionAlgValues: ['ECDH-ES'] } } },

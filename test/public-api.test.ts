@@ -33,10 +33,22 @@ describe('public API', () => {
   it('publishes declarations that reach only the configuration, error, key and logger types', () => {
     const out = mkdtempSync(join(tmpdir(), 'sbff-dts-'));
     try {
-      execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--emitDeclarationOnly', '--outDir', out]);
-      const reached = declarationClosure(join(out, 'app.d.ts')).map((file) => file.slice(out.length + 1)).sort();
+      execFileSync(process.execPath, [
+        'node_modules/typescript/bin/tsc',
+        '-p',
+        'tsconfig.build.json',
+        '--emitDeclarationOnly',
+        '--outDir',
+        out,
+      ]);
+      const reached = declarationClosure(join(out, 'app.d.ts'))
+        .map((file) => file.slice(out.length + 1))
+        .sort();
       const publicTypes = ['app.d.ts', 'config.d.ts', 'errors.d.ts', 'error-codes.d.ts', 'keys.d.ts', 'algorithms.d.ts', 'logger.d.ts'];
-      assert.deepEqual(reached.filter((file) => !publicTypes.includes(file) && !file.startsWith('config/')), []);
+      assert.deepEqual(
+        reached.filter((file) => !publicTypes.includes(file) && !file.startsWith('config/')),
+        [],
+      );
       assert.doesNotMatch(readFileSync(join(out, 'app.d.ts'), 'utf8'), /\bBffContext\b|\binternals\b|\bStores\b|: Sessions\b/);
     } finally {
       rmSync(out, { recursive: true, force: true });

@@ -23,23 +23,47 @@ describe('Redis Cluster', () => {
       const port = await freePort();
       ports.push(port);
       nodes.push(
-        spawn('redis-server', [
-          '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
-          '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--save', '', '--appendonly', 'no', '--dir', dir,
-        ], { stdio: 'ignore' }),
+        spawn(
+          'redis-server',
+          [
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            join(dir, `nodes-${port}.conf`),
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--dir',
+            dir,
+          ],
+          { stdio: 'ignore' },
+        ),
       );
     }
     await sleep(300);
-    const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], {
-      encoding: 'utf8',
-    });
+    const create = spawnSync(
+      'redis-cli',
+      ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'],
+      {
+        encoding: 'utf8',
+      },
+    );
     assert.equal(create.status, 0, create.stdout + create.stderr);
     for (let i = 0; i < 100; i++) {
-      if (spawnSync('redis-cli', ['-p', String(ports[0]), 'cluster', 'info'], { encoding: 'utf8' }).stdout.includes('cluster_state:ok')) break;
+      if (spawnSync('redis-cli', ['-p', String(ports[0]), 'cluster', 'info'], { encoding: 'utf8' }).stdout.includes('cluster_state:ok'))
+        break;
       await sleep(100);
     }
   });
-  useStack(() => ({ env: { REDIS_URL: undefined, BFF_REDIS_CLUSTER: ports.map((p) => `redis://127.0.0.1:${p}`).join(',') } }), (stack) => ({ bff } = stack));
+  useStack(
+    () => ({ env: { REDIS_URL: undefined, BFF_REDIS_CLUSTER: ports.map((p) => `redis://127.0.0.1:${p}`).join(',') } }),
+    (stack) => ({ bff } = stack),
+  );
   after(() => {
     for (const node of nodes) node.kill('SIGKILL');
   });
@@ -67,18 +91,25 @@ describe('Redis Sentinel', () => {
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bff-sentinel-'));
     const masterPort = await freePort();
-    servers.push(spawn('redis-server', ['--port', String(masterPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }));
+    servers.push(
+      spawn('redis-server', ['--port', String(masterPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }),
+    );
     sentinelPort = await freePort();
     const conf = join(dir, 'sentinel.conf');
     writeFileSync(conf, `port ${sentinelPort}\nbind 127.0.0.1\nsentinel monitor primary 127.0.0.1 ${masterPort} 1\n`);
     servers.push(spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' }));
     for (let i = 0; i < 100; i++) {
-      const answer = spawnSync('redis-cli', ['-p', String(sentinelPort), 'sentinel', 'get-master-addr-by-name', 'primary'], { encoding: 'utf8' });
+      const answer = spawnSync('redis-cli', ['-p', String(sentinelPort), 'sentinel', 'get-master-addr-by-name', 'primary'], {
+        encoding: 'utf8',
+      });
       if (answer.stdout.includes(String(masterPort))) break;
       await sleep(100);
     }
   });
-  useStack(() => ({ env: { REDIS_URL: undefined, BFF_REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`, BFF_REDIS_SENTINEL_MASTER: 'primary' } }), (stack) => ({ bff } = stack));
+  useStack(
+    () => ({ env: { REDIS_URL: undefined, BFF_REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`, BFF_REDIS_SENTINEL_MASTER: 'primary' } }),
+    (stack) => ({ bff } = stack),
+  );
   after(() => {
     for (const server of servers) server.kill('SIGKILL');
   });

@@ -14,20 +14,30 @@ const assertionsAt = (op: HostileOp, path: string) =>
 describe('private_key_jwt client authentication', () => {
   for (const alg of ['PS256', 'RS256', 'ES256']) {
     it(`signs the assertion with ${alg}, audience = issuer, a fresh jti each time`, async () => {
-      await withStack({ hostile: true, keys: [{ use: 'sig', alg }, { use: 'enc', alg: 'RSA-OAEP-256' }], env: { BFF_PAR: 'off' } }, async ({ op, bff, keys }) => {
-        await login(bff.browser());
-        await login(bff.browser());
-        const assertions = assertionsAt(op, '/token');
-        assert.equal(assertions.length, 2);
-        const header = decodeProtectedHeader(assertions[0]!);
-        assert.equal(header.alg, alg);
-        assert.equal(header.kid, keys.publicJwks.keys[0]!.kid);
-        const [first, second] = assertions.map((a) => decodeJwt(a));
-        assert.equal(first!.aud, op.issuer);
-        assert.equal(first!.iss, 'bff');
-        assert.equal(first!.sub, 'bff');
-        assert.notEqual(first!.jti, second!.jti);
-      });
+      await withStack(
+        {
+          hostile: true,
+          keys: [
+            { use: 'sig', alg },
+            { use: 'enc', alg: 'RSA-OAEP-256' },
+          ],
+          env: { BFF_PAR: 'off' },
+        },
+        async ({ op, bff, keys }) => {
+          await login(bff.browser());
+          await login(bff.browser());
+          const assertions = assertionsAt(op, '/token');
+          assert.equal(assertions.length, 2);
+          const header = decodeProtectedHeader(assertions[0]!);
+          assert.equal(header.alg, alg);
+          assert.equal(header.kid, keys.publicJwks.keys[0]!.kid);
+          const [first, second] = assertions.map((a) => decodeJwt(a));
+          assert.equal(first!.aud, op.issuer);
+          assert.equal(first!.iss, 'bff');
+          assert.equal(first!.sub, 'bff');
+          assert.notEqual(first!.jti, second!.jti);
+        },
+      );
     });
   }
 
@@ -66,7 +76,7 @@ describe('pushed authorization requests (PAR)', () => {
 });
 
 describe('request objects (JAR)', () => {
-  it('signs the request object with the BFF\'s key (BFF_REQUEST_OBJECT=signed)', async () => {
+  it("signs the request object with the BFF's key (BFF_REQUEST_OBJECT=signed)", async () => {
     await withStack({ hostile: true, env: { BFF_PAR: 'off', BFF_REQUEST_OBJECT: 'signed' } }, async ({ bff, keys }) => {
       const browser = bff.browser();
       const start = await browser.agent.get('/bff/login').expect(302);
@@ -84,13 +94,19 @@ describe('request objects (JAR)', () => {
     });
   });
 
-  it('encrypts the signed request object to the OP\'s enc key (BFF_REQUEST_OBJECT=encrypted)', async () => {
+  it("encrypts the signed request object to the OP's enc key (BFF_REQUEST_OBJECT=encrypted)", async () => {
     await withStack({ hostile: true, env: { BFF_PAR: 'off', BFF_REQUEST_OBJECT: 'encrypted' } }, async ({ bff }) => {
       const browser = bff.browser();
       const start = await browser.agent.get('/bff/login').expect(302);
       const request = new URL(start.headers.location!).searchParams.get('request')!;
       assert.equal(request.split('.').length, 5);
-      assert.deepEqual(decodeProtectedHeader(request), { alg: 'RSA-OAEP-256', enc: 'A128CBC-HS256', cty: 'JWT', typ: 'JWE', kid: 'op-enc' });
+      assert.deepEqual(decodeProtectedHeader(request), {
+        alg: 'RSA-OAEP-256',
+        enc: 'A128CBC-HS256',
+        cty: 'JWT',
+        typ: 'JWE',
+        kid: 'op-enc',
+      });
       const back = await browser.op.signIn(start.headers.location!);
       assert.equal((await browser.agent.get(back.pathname + back.search)).status, 302);
       await getUser(browser).expect(200);
@@ -119,7 +135,10 @@ describe('authorization parameters', () => {
       const plain = new URL((await bff.browser().agent.get('/bff/login').expect(302)).headers.location!).searchParams;
       assert.equal(plain.get('ui_locales'), 'fi');
       assert.equal(plain.get('ftn_spname'), 'My Service');
-      const res = await bff.browser().agent.get('/bff/login?ui_locales=sv&login_hint=bob&prompt=none&redirect_uri=https://evil.example').expect(302);
+      const res = await bff
+        .browser()
+        .agent.get('/bff/login?ui_locales=sv&login_hint=bob&prompt=none&redirect_uri=https://evil.example')
+        .expect(302);
       const p = new URL(res.headers.location!).searchParams;
       assert.equal(p.get('ui_locales'), 'sv');
       assert.equal(p.get('login_hint'), 'bob');
@@ -138,7 +157,7 @@ describe('authorization parameters', () => {
     });
   });
 
-  it('checks the id_token\'s acr against the requested acr_values', async () => {
+  it("checks the id_token's acr against the requested acr_values", async () => {
     const loa3 = 'http://ftn.ficora.fi/2017/loa3';
     await withStack({ hostile: true, env: { BFF_AUTH_PARAMS: JSON.stringify({ acr_values: loa3 }) } }, async ({ op, bff }) => {
       op.tamper.idToken = async (c) => op.encryptForBff(await op.signAsOp({ ...c, acr: 'http://ftn.ficora.fi/2017/loa2' }));

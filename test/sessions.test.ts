@@ -39,7 +39,7 @@ describe('session lifecycle', () => {
     // As if 90 s had passed: 30 s of idle time left, in the cookie's expiry and the key's TTL.
     const stored = JSON.parse((await redis.get(sessionKey(bff, sid)))!);
     stored.cookie.expires = new Date(Date.now() + 30_000).toISOString();
-    await redis.set(sessionKey(bff, sid), JSON.stringify(stored), { PX: 30_000 });
+    await redis.set(sessionKey(bff, sid), JSON.stringify(stored), { expiration: { type: 'PX', value: 30_000 } });
 
     const held = await browser.agent.get('/bff/user?slide=false').set('X-CSRF', '1').expect(200);
     assert.ok((await ttl()) <= 30_000, 'slide=false did not extend the session');
@@ -62,7 +62,7 @@ describe('session lifecycle', () => {
     // move the key's TTL): make that expiry past while the key has 100 s left.
     const stored = JSON.parse((await redis.get(sessionKey(bff, sid)))!);
     stored.cookie.expires = new Date(Date.now() - 60_000).toISOString();
-    await redis.set(sessionKey(bff, sid), JSON.stringify(stored), { PX: 100_000 });
+    await redis.set(sessionKey(bff, sid), JSON.stringify(stored), { expiration: { type: 'PX', value: 100_000 } });
 
     const held = await browser.agent.get('/bff/user?slide=false').set('X-CSRF', '1').expect(200);
     const ttl = await redis.pTTL(sessionKey(bff, sid));
@@ -77,7 +77,7 @@ describe('session lifecycle', () => {
   it('ends a session past its absolute lifetime, however active', async () => {
     const { browser, sid } = await signedIn();
     const stored = JSON.parse((await redis.get(sessionKey(bff, sid)))!);
-    await redis.set(sessionKey(bff, sid), JSON.stringify({ ...stored, createdAt: stored.createdAt - 601 }), { KEEPTTL: true });
+    await redis.set(sessionKey(bff, sid), JSON.stringify({ ...stored, createdAt: stored.createdAt - 601 }), { expiration: 'KEEPTTL' });
     await getUser(browser).expect(401);
     assert.equal(await redis.exists(sessionKey(bff, sid)), 0, 'destroyed in Redis');
   });
@@ -85,7 +85,7 @@ describe('session lifecycle', () => {
   it('ends a session past its absolute lifetime on every route, /bff/logout included', async () => {
     const { browser, sid } = await signedIn();
     const stored = JSON.parse((await redis.get(sessionKey(bff, sid)))!);
-    await redis.set(sessionKey(bff, sid), JSON.stringify({ ...stored, createdAt: stored.createdAt - 601 }), { KEEPTTL: true });
+    await redis.set(sessionKey(bff, sid), JSON.stringify({ ...stored, createdAt: stored.createdAt - 601 }), { expiration: 'KEEPTTL' });
     const logged = bff.logs.lines.length;
     // A live session would answer a wrong sid with 400 and stay; an ended one has nothing to check.
     await browser.agent.get('/bff/logout?sid=wrong').expect(302);
@@ -129,7 +129,10 @@ describe('session lifecycle', () => {
     const { tokens } = JSON.parse((await redis.get(sessionKey(bff, sid)))!);
     const refreshToken = await op.provider.RefreshToken.find(tokens.refreshToken);
     await refreshToken!.destroy();
-    await assert.rejects(internals(bff.app).context.accessTokens.refresh(sid, tokens.accessToken), { status: 401, code: 'not_authenticated' });
+    await assert.rejects(internals(bff.app).context.accessTokens.refresh(sid, tokens.accessToken), {
+      status: 401,
+      code: 'not_authenticated',
+    });
     await getUser(browser).expect(401);
     assert.equal(await redis.exists(sessionKey(bff, sid)), 0);
   });
@@ -175,8 +178,7 @@ describe('POST /bff/backchannel-logout refusals', () => {
     events: event,
     ...extra,
   });
-  const post = (body: string | Record<string, string>) =>
-    bff.browser().agent.post('/bff/backchannel-logout').type('form').send(body);
+  const post = (body: string | Record<string, string>) => bff.browser().agent.post('/bff/backchannel-logout').type('form').send(body);
   const asOp = async (c: Record<string, unknown>) => op.encryptForBff(await op.signAsOp(c, { typ: 'logout+jwt' }));
 
   it('accepts a valid logout token (200, no-store) and refuses its replay', async () => {
@@ -190,17 +192,27 @@ describe('POST /bff/backchannel-logout refusals', () => {
   const cases: Array<[string, () => Promise<string | Record<string, string>>, string]> = [
     ['no logout_token', async () => ({ other: 'x' }), 'invalid_request'],
     ['garbage', async () => ({ logout_token: 'garbage' }), 'logout_token_malformed'],
-    ['a forged signature', async () => ({ logout_token: await op.encryptForBff(await op.signAsAttacker(claims())) }), 'logout_token_signature_invalid'],
+    [
+      'a forged signature',
+      async () => ({ logout_token: await op.encryptForBff(await op.signAsAttacker(claims())) }),
+      'logout_token_signature_invalid',
+    ],
     ['a plaintext token (encryption required)', async () => ({ logout_token: await op.signAsOp(claims()) }), 'logout_token_not_encrypted'],
     ['no events claim', async () => ({ logout_token: await asOp(claims({ events: undefined })) }), 'logout_token_events_invalid'],
     ['a nonce (an ID token)', async () => ({ logout_token: await asOp(claims({ nonce: 'n' })) }), 'logout_token_nonce_present'],
     ['another audience', async () => ({ logout_token: await asOp(claims({ aud: 'someone-else' })) }), 'logout_token_audience_mismatch'],
     ['another issuer', async () => ({ logout_token: await asOp(claims({ iss: 'https://evil.example' })) }), 'logout_token_issuer_mismatch'],
     ['neither sid nor sub', async () => ({ logout_token: await asOp(claims({ sid: undefined, sub: undefined })) }), 'logout_token_invalid'],
-    ['an old token', async () => ({ logout_token: await asOp(claims({ iat: Math.floor(Date.now() / 1000) - 3600 })) }), 'logout_token_expired'],
+    [
+      'an old token',
+      async () => ({ logout_token: await asOp(claims({ iat: Math.floor(Date.now() / 1000) - 3600 })) }),
+      'logout_token_expired',
+    ],
     [
       'HS256 with a shared secret',
-      async () => ({ logout_token: await op.encryptForBff(await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256' }).sign(new Uint8Array(32))) }),
+      async () => ({
+        logout_token: await op.encryptForBff(await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256' }).sign(new Uint8Array(32))),
+      }),
       'logout_token_alg_not_allowed',
     ],
   ];

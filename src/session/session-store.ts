@@ -55,7 +55,9 @@ export function redisSessionStore(client: Redis, prefix: string): SessionStore {
       const stored = parse(await storeFailure(client.get(key(id))));
       if (stored === undefined) return false;
       // connect-redis would derive the TTL from the stored cookie's (stale) expiry: keep the key's own TTL instead.
-      return (await storeFailure(client.set(key(id), serializer.stringify(change(stored)), { XX: true, KEEPTTL: true }))) === 'OK';
+      return (
+        (await storeFailure(client.set(key(id), serializer.stringify(change(stored)), { expiration: 'KEEPTTL', condition: 'XX' }))) === 'OK'
+      );
     },
     destroy: async (id) => void (await storeFailure(client.del(key(id)))),
     indexAdd: async (entry, id, ttlSeconds) => {

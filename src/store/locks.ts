@@ -15,7 +15,7 @@ export function redisLocks(client: Redis, prefix: string): Locks {
   return {
     acquire: async (name, leaseMs) => {
       const token = newToken();
-      const ok = await storeFailure(client.set(`${prefix}${name}`, token, { PX: leaseMs, NX: true }));
+      const ok = await storeFailure(client.set(`${prefix}${name}`, token, { expiration: { type: 'PX', value: leaseMs }, condition: 'NX' }));
       return ok === 'OK' ? token : undefined;
     },
     release: async (name, token) => {

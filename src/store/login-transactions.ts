@@ -45,7 +45,7 @@ export class RedisLoginTransactionStore implements LoginTransactionStore {
   ) {}
 
   async save(state: string, tx: LoginTransaction, ttlSeconds: number): Promise<void> {
-    await storeFailure(this.client.set(this.prefix + state, JSON.stringify(tx), { EX: ttlSeconds }));
+    await storeFailure(this.client.set(this.prefix + state, JSON.stringify(tx), { expiration: { type: 'EX', value: ttlSeconds } }));
   }
 
   async take(state: string, binding: string | undefined): Promise<TakeResult> {

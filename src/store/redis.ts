@@ -10,7 +10,11 @@ import { BffError, storeUnavailable } from '../errors.js';
 export interface Redis {
   get(key: string): Promise<string | null>;
   getEx(key: string, options: { type: 'EX'; value: number }): Promise<string | null>;
-  set(key: string, value: string, options: { EX?: number; PX?: number; NX?: true; XX?: true; KEEPTTL?: true }): Promise<string | null>;
+  set(
+    key: string,
+    value: string,
+    options: { expiration: { type: 'EX' | 'PX'; value: number } | 'KEEPTTL'; condition?: 'NX' | 'XX' },
+  ): Promise<string | null>;
   pTTL(key: string): Promise<number>;
   getDel(key: string): Promise<string | null>;
   del(key: string): Promise<number>;

@@ -16,12 +16,14 @@ export function redisReplayGuard(client: Redis, prefix: string): ReplayGuard {
   return {
     firstUse: async (value, ttl) => {
       const key = keyOf(value);
-      const set = await storeFailure(client.set(key, '1', { EX: Math.max(1, ttl), NX: true })).catch(async (err: unknown) => {
-        // A SET that timed out may still land later: queue its undo behind it on the same connection,
-        // or the caller's retry of the same value would count as a replay.
-        await client.del(key).catch(() => {});
-        throw err;
-      });
+      const set = await storeFailure(client.set(key, '1', { expiration: { type: 'EX', value: Math.max(1, ttl) }, condition: 'NX' })).catch(
+        async (err: unknown) => {
+          // A SET that timed out may still land later: queue its undo behind it on the same connection,
+          // or the caller's retry of the same value would count as a replay.
+          await client.del(key).catch(() => {});
+          throw err;
+        },
+      );
       return set === 'OK';
     },
     forget: async (value) => void (await storeFailure(client.del(keyOf(value)))),

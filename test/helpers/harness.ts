@@ -147,12 +147,16 @@ export function setCookies(res: { headers: Record<string, unknown> }): string[] 
 
 /** "name=value" of the session cookie a response sets, if any. */
 export function sessionCookie(res: { headers: Record<string, unknown> }, name = 'bff-session'): string | undefined {
-  return setCookies(res).find((c) => c.startsWith(`${name}=`))?.split(';')[0];
+  return setCookies(res)
+    .find((c) => c.startsWith(`${name}=`))
+    ?.split(';')[0];
 }
 
 /** The express-session id inside a signed session cookie ("name=s:<id>.<signature>"). */
 export function sessionIdOf(cookie: string): string {
-  return decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1)).slice(2).split('.')[0]!;
+  return decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1))
+    .slice(2)
+    .split('.')[0]!;
 }
 
 /** A port nothing listens on (for an unreachable OP or Redis, or to reserve one). */
@@ -200,16 +204,16 @@ export async function spawnBff(env: Env): Promise<SpawnedBff> {
   const { spawn } = await import('node:child_process');
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { PATH: process.env.PATH, ...env, PORT: String(port) } as NodeJS.ProcessEnv,
+    env: { PATH: process.env.PATH, ...env, PORT: String(port) },
   });
   let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
   const waitFor = (text: string) =>
     new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no "${text}" from the BFF: ${output}`)), 20_000);
       const check = () => output.includes(text) && (clearTimeout(timer), resolve());
-      child.stdout!.on('data', check);
+      child.stdout.on('data', check);
       child.once('exit', (code) => reject(new Error(`BFF exited with ${code}: ${output}`)));
       check();
     });

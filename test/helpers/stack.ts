@@ -54,7 +54,7 @@ export interface Stack<Op extends TestOp = TestOp> {
   /** The Redis client (options.redis). */
   redis: TestRedis;
   /** Another BFF on this OP, with `env` and `extra` over it; closed with the stack unless closed before. */
-  startBff(extra?: Env, options?: { storeDown?: boolean }): Promise<TestBff>;
+  startBff: (extra?: Env, options?: { storeDown?: boolean }) => Promise<TestBff>;
   close(): Promise<void>;
 }
 
@@ -70,7 +70,11 @@ export async function startStack<const O extends StackOptions>(options: O): Prom
   let op: TestOp;
   if (options.hostile) {
     if (options.op?.configuration) throw new Error('the hostile OP takes no configuration');
-    op = await startHostileOp(clients, keys.privateJwks.keys.find((k) => k.use === 'enc')!, { dpop: options.op?.dpop });
+    op = await startHostileOp(
+      clients,
+      keys.privateJwks.keys.find((k) => k.use === 'enc')!,
+      { dpop: options.op?.dpop },
+    );
   } else {
     op = await startOp({ clients, ...options.op });
   }
