@@ -75,7 +75,7 @@ export class Sessions {
   async read(req: IncomingMessage, res: ServerResponse, { slide = true }: ReadOptions = {}): Promise<ActiveSession | undefined> {
     const cookie = this.signedCookie(req);
     if (cookie === undefined) return undefined;
-    const { id, secret } = cookie;
+    const { id, secret, signed } = cookie;
     const { data, idleExpiresAt } = slide ? await this.readSliding(id) : await this.readHeld(id);
     if (!isSignedIn(data)) return undefined;
     if (nowSeconds() >= this.absoluteExpiry(data)) {
@@ -83,7 +83,8 @@ export class Sessions {
       return undefined;
     }
     if (slide || secret !== 0) {
-      const value = `s:${sign(id, this.config.sessionSecrets[0]!)}`;
+      // Signed with the current secret already: the same value (no second HMAC); else re-signed with it.
+      const value = `s:${secret === 0 ? signed : sign(id, this.config.sessionSecrets[0]!)}`;
       res.appendHeader(
         'Set-Cookie',
         serializeCookie(this.cookieName, value, { ...this.cookieAttributes, expires: new Date(idleExpiresAt) }),
@@ -151,14 +152,14 @@ export class Sessions {
     res.appendHeader('Set-Cookie', serializeCookie(this.cookieName, '', { ...this.cookieAttributes, expires: new Date(0) }));
   }
 
-  /** The session id of a cookie signed with one of the secrets (`secret`: which one), or undefined. */
-  private signedCookie(req: IncomingMessage): { id: string; secret: number } | undefined {
+  /** The session id of a cookie signed with one of the secrets (`secret`: which one; `signed`: id + signature), or undefined. */
+  private signedCookie(req: IncomingMessage): { id: string; secret: number; signed: string } | undefined {
     const header = req.headers.cookie;
     const value = header === undefined ? undefined : parseCookies(header)[this.cookieName];
     if (value === undefined || !value.startsWith('s:')) return undefined;
     const signed = value.slice(2);
     const secret = this.config.sessionSecrets.findIndex((candidate) => unsign(signed, candidate) !== false);
-    return secret === -1 ? undefined : { id: signed.slice(0, signed.lastIndexOf('.')), secret };
+    return secret === -1 ? undefined : { id: signed.slice(0, signed.lastIndexOf('.')), secret, signed };
   }
 
   private async readSliding(id: string): Promise<{ data: StoredSession | undefined; idleExpiresAt: number }> {
