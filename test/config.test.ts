@@ -69,6 +69,17 @@ describe('loadConfig', () => {
     ['BFF_SESSION_ABSOLUTE', { BFF_SESSION_IDLE: '3600', BFF_SESSION_ABSOLUTE: '600' }, /shorter than BFF_SESSION_IDLE/],
     ['BFF_TRUST_PROXY', { BFF_TRUST_PROXY: 'every$body' }, /hop count/],
     ['BFF_REDIS_PREFIX', { BFF_REDIS_PREFIX: 'has space' }, /letters/],
+    // Matched in any case: a second route differing only in case would shadow the first (token: required).
+    [
+      'BFF_API_ROUTES',
+      {
+        BFF_API_ROUTES: JSON.stringify([
+          { path: '/bff/api/Admin', target: 'https://a.example/x', token: 'none' },
+          { path: '/bff/api/admin', target: 'https://a.example/y', token: 'required' },
+        ]),
+      },
+      /path \/bff\/api\/admin appears twice/,
+    ],
   ];
   for (const [variable, extra, reason] of cases) {
     it(`names ${variable} when ${JSON.stringify(extra)}`, async () => {

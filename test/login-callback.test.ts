@@ -78,6 +78,12 @@ describe('/bff/login', () => {
     const callback = await login(bff.browser(), { returnTo: '/a/b?c=d&e=f' });
     assert.equal(callback.headers.location, '/a/b?c=d&e=f');
   });
+
+  it('sends returnTo back encoded as a URL, as Express does', async () => {
+    // WHATWG URL leaves {, } and ` of a query alone; a Location header gets them percent-encoded.
+    const callback = await login(bff.browser(), { returnTo: '/a?x={}`#frag' });
+    assert.equal(callback.headers.location, '/a?x=%7B%7D%60#frag');
+  });
 });
 
 describe('/bff/callback', () => {

@@ -1,6 +1,7 @@
 // The route table and its one matching rule: every endpoint is found the same
 // way (any case, one optional trailing slash, relative to where the BFF is
 // mounted), fast endpoints and Express's alike.
+import http from 'node:http';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import express from 'express';
@@ -43,7 +44,7 @@ describe('route table', () => {
   it('matches one way: any case, one optional trailing slash, HEAD as GET, prefixes only at a segment boundary', () => {
     const table = internals(bff.app).endpoints;
     const found = (method: string, url: string) => {
-      const endpoint = findEndpoint(table, method, url);
+      const endpoint = findEndpoint(table, method, url.split('?')[0]!);
       return endpoint && describeEndpoint(endpoint);
     };
     assert.equal(found('GET', '/BFF/USER/?slide=false'), 'GET /bff/user (fast)');
@@ -82,6 +83,28 @@ describe('route table', () => {
       assert.ok(res.headers['content-security-policy'], `CSP on ${path}`);
       assert.equal(res.headers['x-content-type-options'], 'nosniff', `nosniff on ${path}`);
     }
+  });
+
+  it('reads the path as Express does: absolute-form request targets match too', async () => {
+    // RFC 9112 3.2.2: a server must accept `GET http://host/path`. The path is what counts, for every endpoint.
+    const raw = (target: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const { hostname, port } = new URL(bff.url);
+        const req = http.request({ hostname, port, path: target, headers }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    assert.equal((await raw('http://bff.test/healthz')).status, 200);
+    assert.equal((await raw('http://bff.test/.well-known/jwks.json')).status, 200);
+    const user = await raw('http://bff.test/bff/user', { 'x-csrf': '1' });
+    assert.equal(user.status, 401);
+    assert.equal(JSON.parse(user.body).error, 'not_authenticated');
+    const echoed = await raw('http://bff.test/bff/api/echo/x?q=1', { 'x-csrf': '1' });
+    assert.equal(JSON.parse(echoed.body).url, '/v1/x?q=1');
   });
 
   it('matches relative to where it is mounted, in any case, for every endpoint', async () => {

@@ -2,9 +2,10 @@
 // instances, revocation at logout, session size, back-channel logout.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { HostileOp } from './fixtures/hostile-op.js';
-import { getUser, signIn, type TestBff, sessionKey } from './helpers/harness.js';
+import { getUser, login, sessionKey, setCookies, signIn, type TestBff } from './helpers/harness.js';
 import { useStack, type TestRedis } from './helpers/stack.js';
 import { internals } from '../src/context.js';
 
@@ -13,6 +14,8 @@ describe('session lifecycle', () => {
   let bff: TestBff;
   let other: TestBff; // a second instance on the same Redis
   let redis: TestRedis;
+
+  let rotated: TestBff; // the same Redis, a new first secret: BFF_SESSION_SECRET=<new>,<bff's>
 
   useStack(
     {
@@ -24,6 +27,7 @@ describe('session lifecycle', () => {
     async (stack) => {
       ({ op, bff, redis } = stack);
       other = await stack.startBff();
+      rotated = await stack.startBff({ BFF_SESSION_SECRET: `rotated-secret-0123456789abcdefghij,${bff.config.sessionSecrets[0]!}` });
       // Now that the BFF listens, point the OP's back-channel at it.
       const client = await op.provider.Client.find('bff');
       (client as unknown as { backchannelLogoutUri: string }).backchannelLogoutUri = `${bff.url}/bff/backchannel-logout`;
@@ -80,6 +84,41 @@ describe('session lifecycle', () => {
     await redis.set(sessionKey(bff, sid), JSON.stringify({ ...stored, createdAt: stored.createdAt - 601 }), { expiration: 'KEEPTTL' });
     await getUser(browser).expect(401);
     assert.equal(await redis.exists(sessionKey(bff, sid)), 0, 'destroyed in Redis');
+  });
+
+  it('leaves no session and sends no cookie when a login cannot be indexed for back-channel logout', async () => {
+    // A value of the wrong type under alice's index key: Redis refuses to add to it (WRONGTYPE).
+    const indexKey = `${bff.config.redisPrefix}idx:sub:${createHash('sha256').update('alice').digest('base64url')}`;
+    const kept = await redis.get(indexKey).catch(() => null);
+    await redis.del(indexKey);
+    await redis.set(indexKey, 'not a set');
+    try {
+      const browser = bff.browser();
+      const callback = await login(browser);
+      assert.equal(callback.status, 503, callback.text);
+      assert.equal(callback.body.error, 'session_store_unavailable');
+      assert.deepEqual(
+        setCookies(callback).filter((c) => c.startsWith('bff-session=')),
+        [],
+        'no session cookie',
+      );
+      await getUser(browser).expect(401);
+    } finally {
+      await redis.del(indexKey);
+      if (kept !== null) await redis.set(indexKey, kept);
+    }
+  });
+
+  it('answers a logout with one cookie: cleared, also when an older secret signed it', async () => {
+    const { browser } = await signedIn();
+    const user = await getUser(browser).expect(200);
+    const cookie = setCookies(user)
+      .find((c) => c.startsWith('bff-session='))!
+      .split(';')[0]!;
+    const logout = await rotated.browser().agent.get(user.body.logoutUrl).set('Cookie', cookie).expect(302);
+    const sessionCookies = setCookies(logout).filter((c) => c.startsWith('bff-session='));
+    assert.equal(sessionCookies.length, 1, sessionCookies.join(' | '));
+    assert.match(sessionCookies[0]!, /^bff-session=;.*Expires=Thu, 01 Jan 1970/);
   });
 
   it('ends a session past its absolute lifetime on every route, /bff/logout included', async () => {

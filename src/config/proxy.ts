@@ -27,8 +27,10 @@ function parseApiRoutes(env: Env, allowHttp: boolean): ApiRoute[] {
   );
   const seen = new Set<string>();
   for (const route of routes) {
-    if (seen.has(route.path)) throw new ConfigError(variable, `path ${route.path} appears twice`);
-    seen.add(route.path);
+    // Routes are matched in any case (http/endpoints.ts): /bff/api/Admin and /bff/api/admin are one path.
+    const key = route.path.toLowerCase();
+    if (seen.has(key)) throw new ConfigError(variable, `path ${route.path} appears twice`);
+    seen.add(key);
   }
   // Longest path first: /bff/api/a/b wins over /bff/api/a.
   return routes.sort((a, b) => b.path.length - a.path.length);

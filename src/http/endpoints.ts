@@ -1,7 +1,8 @@
 // How a request finds its endpoint. The route table (routes/table.ts) lists
 // every endpoint with its method, path and handler; one matching rule serves
 // them all: any case, one optional trailing slash, paths relative to where the
-// BFF is mounted (req.url), as Express's router matches by default.
+// BFF is mounted, read from the request as Express's router reads them
+// (request-url.ts: requestPath), as it matches by default.
 //
 // The BFF is a request listener composed of two stages. Every request gets its
 // request id, access log and security headers first. Endpoints marked `fast`
@@ -17,7 +18,7 @@ import { BffError } from '../errors.js';
 import type { BffMetrics } from '../metrics.js';
 import { failRequest } from './error-response.js';
 import type { LoggedRequest } from './request-log.js';
-import { pathOfUrl } from './request-url.js';
+import { requestPath } from './request-url.js';
 import { setHeaders, type HeaderList } from './security-headers.js';
 
 /** One handler shape for every endpoint: Node's request (with its id and logger) and response. */
@@ -43,9 +44,9 @@ export type RequestListener = (req: IncomingMessage, res: ServerResponse, next?:
 
 const BFF_PATHS = '/bff';
 
-/** The endpoint that serves a request, if any: the one matching rule. */
-export function findEndpoint(table: readonly Endpoint[], method: string, url: string): Endpoint | undefined {
-  const path = normalizePath(pathOfUrl(url));
+/** The endpoint that serves a request (its method and requestPath), if any: the one matching rule. */
+export function findEndpoint(table: readonly Endpoint[], method: string, requestPath: string): Endpoint | undefined {
+  const path = normalizePath(requestPath);
   return table.find(
     (endpoint) =>
       (endpoint.prefix ? path === endpoint.path || path.startsWith(`${endpoint.path}/`) : path === endpoint.path) &&
@@ -59,8 +60,8 @@ function normalizePath(path: string): string {
 }
 
 /** Whether a path is the BFF's own (`/bff` and below): never a static file, never the SPA's. */
-function isBffPath(url: string): boolean {
-  const path = normalizePath(pathOfUrl(url));
+function isBffPath(requestPath: string): boolean {
+  const path = normalizePath(requestPath);
   return path === BFF_PATHS || path.startsWith(`${BFF_PATHS}/`);
 }
 
@@ -78,10 +79,10 @@ export function requestListener({ table, express, startRequest, securityHeaders,
   return (req, res, next) => {
     const logged = startRequest(req, res);
     setHeaders(res, securityHeaders);
-    const url = req.url ?? '/';
-    const endpoint = findEndpoint(table, req.method ?? 'GET', url);
+    const path = requestPath(req);
+    const endpoint = findEndpoint(table, req.method ?? 'GET', path);
     if (endpoint?.fast) return void endpoint.handle(logged, res).catch((err: unknown) => fail(metrics, err, logged, res));
-    if (endpoint === undefined && isBffPath(url))
+    if (endpoint === undefined && isBffPath(path))
       return fail(metrics, new BffError(404, 'not_found', 'There is no such BFF endpoint.'), logged, res);
     // Express's own types want its request and response; it makes them from Node's here.
     express(req as Parameters<Express>[0], res as Parameters<Express>[1], next as Parameters<Express>[2]);
@@ -91,7 +92,7 @@ export function requestListener({ table, express, startRequest, securityHeaders,
 /** The Express stage's first handler: runs the table's endpoints that are not fast. */
 export function expressStage(table: readonly Endpoint[]): RequestHandler {
   return (req, res, next) => {
-    const endpoint = findEndpoint(table, req.method, req.url);
+    const endpoint = findEndpoint(table, req.method, requestPath(req));
     if (endpoint === undefined) return next();
     runBefore(endpoint.before ?? [], req, res)
       .then(() => endpoint.handle(req as unknown as LoggedRequest, res))

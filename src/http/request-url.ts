@@ -1,6 +1,22 @@
-// The parts of a request URL (`/path?query`) that routes read.
+// The parts of a request URL that routes read.
+import type { IncomingMessage } from 'node:http';
+import parseurl from 'parseurl';
 
-/** The path, without the query. */
+/**
+ * The request's path, as Express's router and serve-static read it (parseurl,
+ * cached on the request): without the query, and for an absolute-form target
+ * (`GET http://host/path`) without the scheme and host.
+ */
+export function requestPath(req: IncomingMessage): string {
+  return parseurl(req)?.pathname ?? '/';
+}
+
+/** The request's query string, with its `?`, or ''. */
+export function requestQuery(req: IncomingMessage): string {
+  return parseurl(req)?.search ?? '';
+}
+
+/** The path of a URL (`/path?query`), without the query. */
 export function pathOfUrl(url: string): string {
   const queryStart = url.indexOf('?');
   return queryStart === -1 ? url : url.slice(0, queryStart);

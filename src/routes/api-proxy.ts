@@ -11,7 +11,7 @@ import type { Config } from '../config.js';
 import { BffError, badRequest } from '../errors.js';
 import { requireCsrfHeader } from '../http/csrf.js';
 import type { Handler } from '../http/endpoints.js';
-import { pathOfUrl } from '../http/request-url.js';
+import { requestPath, requestQuery } from '../http/request-url.js';
 import type { BffMetrics } from '../metrics.js';
 import type { AccessTokens } from '../oidc/access-tokens.js';
 import { isNonceChallenge, type Dpop } from '../oidc/dpop.js';
@@ -65,7 +65,7 @@ async function proxy(ctx: ApiProxyRouteOptions, req: http.IncomingMessage, res: 
   const { config } = ctx;
   requireCsrfHeader(req);
   const method = req.method!; // always set on a server's request
-  const target = resolveTarget(req.url!, config.api.routes);
+  const target = resolveTarget(requestPath(req), requestQuery(req), config.api.routes);
   if (target === undefined) throw new BffError(404, 'not_found', 'There is no such API route.');
   const { route, url } = target;
 
@@ -134,9 +134,7 @@ async function proxy(ctx: ApiProxyRouteOptions, req: http.IncomingMessage, res: 
 }
 
 /** The route and upstream URL for a request, or undefined; BffError(400) for traversal attempts. */
-export function resolveTarget(requestUrl: string, routes: readonly ApiRoute[]): { route: ApiRoute; url: URL } | undefined {
-  const rawPath = pathOfUrl(requestUrl);
-  const query = requestUrl.slice(rawPath.length);
+export function resolveTarget(rawPath: string, query: string, routes: readonly ApiRoute[]): { route: ApiRoute; url: URL } | undefined {
   // Matched as every endpoint is (http/endpoints.ts): in any case. The rest of the path keeps its case.
   const lowerPath = rawPath.toLowerCase();
   const route = routes.find((r) => lowerPath === r.path.toLowerCase() || lowerPath.startsWith(`${r.path.toLowerCase()}/`));

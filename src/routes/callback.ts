@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import { badRequest } from '../errors.js';
 import type { Handler } from '../http/endpoints.js';
-import { pathOfUrl, queryParam } from '../http/request-url.js';
+import { queryParam, requestQuery } from '../http/request-url.js';
 import { redirect } from '../http/respond.js';
 import type { BffMetrics } from '../metrics.js';
 import type { CodeFlow } from '../oidc/code-flow.js';
@@ -44,7 +44,7 @@ export function callbackRoute({ config, provider, stores, sessions, codeFlow, me
 
     // The registered redirect_uri with the response's query: openid-client sends it to the token endpoint.
     const callbackUrl = new URL(config.redirectUri);
-    callbackUrl.search = url.slice(pathOfUrl(url).length);
+    callbackUrl.search = requestQuery(req);
     const login = await codeFlow.completeLogin(await provider.configuration(), callbackUrl, state, tx);
 
     await sessions.create(req, res, { ...login, logoutId: randomBytes(16).toString('base64url') });

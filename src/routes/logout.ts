@@ -24,8 +24,8 @@ export interface LogoutRouteOptions {
 export function logoutRoute(ctx: LogoutRouteOptions): Handler {
   const { sessions, accessTokens } = ctx;
   return async (req, res) => {
-    // Read only: the session ends here, or (wrong sid) stays exactly as it was.
-    const session = await sessions.read(req, res, { slide: false });
+    // Read only: the session ends here, or (wrong sid) stays exactly as it was; the cookie is cleared below.
+    const session = await sessions.read(req, res, { slide: false, resendCookie: false });
     if (session !== undefined) {
       // The sid proves the link came from our own SPA, not from a cross-site page.
       if (queryParam(req.url!, 'sid') !== session.data.logoutId) {

@@ -32,6 +32,8 @@ export interface ActiveSession {
 export interface ReadOptions {
   /** Restart the idle timeout (default). false: read only, the timeout runs on (`/bff/user?slide=false`). */
   slide?: boolean;
+  /** Send the cookie again (default): with its new expiry, or re-signed with the current secret. false: the caller sets or clears it. */
+  resendCookie?: boolean;
 }
 
 type CookieAttributes = { httpOnly: true; secure: boolean; sameSite: SameSite; path: '/' };
@@ -72,7 +74,11 @@ export class Sessions {
    * The cookie is sent again with its new expiry (and re-signed when an older
    * secret signed it).
    */
-  async read(req: IncomingMessage, res: ServerResponse, { slide = true }: ReadOptions = {}): Promise<ActiveSession | undefined> {
+  async read(
+    req: IncomingMessage,
+    res: ServerResponse,
+    { slide = true, resendCookie = true }: ReadOptions = {},
+  ): Promise<ActiveSession | undefined> {
     const cookie = this.signedCookie(req);
     if (cookie === undefined) return undefined;
     const { id, secret, signed } = cookie;
@@ -82,7 +88,7 @@ export class Sessions {
       await this.end(id, data.user);
       return undefined;
     }
-    if (slide || secret !== 0) {
+    if (resendCookie && (slide || secret !== 0)) {
       // Signed with the current secret already: the same value (no second HMAC); else re-signed with it.
       const value = `s:${secret === 0 ? signed : sign(id, this.config.sessionSecrets[0]!)}`;
       res.appendHeader(
@@ -107,8 +113,18 @@ export class Sessions {
     await promised((cb) => withSession.session.regenerate(cb));
     const data: SignedInData = { ...login, createdAt: nowSeconds() };
     Object.assign(withSession.session, data);
-    await promised((cb) => withSession.session.save(cb));
-    await this.store.indexAdd(login.user, withSession.sessionID, this.config.sessionAbsoluteSeconds);
+    const id = withSession.sessionID;
+    try {
+      // Indexed first: a session back-channel logout cannot find must never exist.
+      await this.store.indexAdd(login.user, id, this.config.sessionAbsoluteSeconds);
+      await promised((cb) => withSession.session.save(cb));
+    } catch (err) {
+      // No half-made session: without req.session, express-session neither saves it again
+      // when the response ends nor sends its cookie.
+      (req as { session?: unknown }).session = undefined;
+      await this.store.destroy(id).catch(() => {});
+      throw err;
+    }
   }
 
   /** A session's stored data by id (the refresh reads the store's copy: the only one that counts). */
