@@ -37,6 +37,33 @@ describe('JOSE policy against a hostile OP', () => {
     await getUser(browser).expect(200);
   });
 
+  it('never passes aggregated or distributed claims, and their access tokens, to the browser', async () => {
+    // OIDC Core 5.6.2: `_claim_sources` may carry an access token for another claims provider.
+    const leak = 'distributed-claims-access-token-0123456789';
+    op.tamper.userinfo = async (c) => ({
+      body: await op.encryptForBff(
+        await op.signAsOp({
+          ...c,
+          _claim_names: { payment_info: 'src1', shipping_address: 'src2' },
+          _claim_sources: {
+            src1: { endpoint: 'https://claims.example/info', access_token: leak },
+            src2: { JWT: 'eyJhbGciOiJub25lIn0.e30.' },
+          },
+        }),
+      ),
+      contentType: 'application/jwt',
+    });
+    const browser = bff.browser();
+    const callback = await login(browser);
+    op.tamper = {};
+    assert.equal(callback.status, 302, callback.text);
+    const user = await getUser(browser).expect(200);
+    assert.equal(user.body.claims.sub, 'alice');
+    assert.equal('_claim_names' in user.body.claims, false);
+    assert.equal('_claim_sources' in user.body.claims, false);
+    assert.equal(user.text.includes(leak), false, 'the claims provider access token reached the browser');
+  });
+
   it('refuses a forged signature', async () => {
     op.tamper.idToken = async (c) => op.encryptForBff(await op.signAsAttacker(c));
     await expectRefusal('id_token_signature_invalid');

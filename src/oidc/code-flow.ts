@@ -18,8 +18,10 @@ export interface AuthorizationRequest {
   transaction: Omit<LoginTransaction, 'binding'>;
 }
 
-// Protocol-only claims: they mean nothing to the SPA.
-const PROTOCOL_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash'];
+// Protocol-only claims: they mean nothing to the SPA. Aggregated and distributed
+// claims (OIDC Core 5.6.2) are dropped, not resolved: `_claim_sources` may carry
+// an access token for another claims provider, which must never reach the browser.
+const PROTOCOL_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash', '_claim_names', '_claim_sources'];
 
 export interface CompletedLogin {
   user: SessionUser;
