@@ -17,6 +17,7 @@ const FIXED_CODES = {
   csrf_header_missing: [403],
   invalid_logout_sid: [400],
   not_found: [404],
+  method_not_allowed: [405], // TRACE, TRACK and CONNECT are never relayed (routes/api-proxy.ts)
   invalid_path: [400],
   request_too_large: [413],
   upstream_unreachable: [502],

@@ -126,6 +126,16 @@ describe('API proxy', () => {
     assert.ok(Math.abs(expires - (Date.now() + idleMs)) < 5_000, "the cookie's expiry slid too");
   });
 
+  it('never relays TRACE: an echoing upstream would hand the token and proof back to the browser', async () => {
+    const { cookie } = await signedIn();
+    const before = api.requests.length;
+    const res = await request(bff.url).trace('/bff/api/orders/1').set('Cookie', cookie).set('X-CSRF', '1').expect(405);
+    assert.equal(res.body.error, 'method_not_allowed');
+    assert.ok(res.headers.allow?.includes('GET'));
+    assert.equal(api.requests.length, before, 'the upstream was not called');
+    assertNoTokens(res.text);
+  });
+
   it('refuses a forged session cookie, and ends a session past its absolute lifetime', async () => {
     const { cookie, sid } = await signedIn();
     const before = api.requests.length;

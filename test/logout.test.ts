@@ -53,6 +53,9 @@ describe('/bff/logout', () => {
 
   it('without a session, still sends the browser to the OP (nothing to protect locally)', async () => {
     const res = await bff.browser().agent.get('/bff/logout').expect(302);
+    // No cookie came (a cross-site link under SameSite=Strict): none is cleared, or the browser would
+    // lose a session that lives on at the server.
+    assert.deepEqual(setCookies(res), []);
     const target = new URL(res.headers.location!);
     assert.equal(target.origin + target.pathname, `${op.issuer}/session/end`);
     assert.equal(target.searchParams.get('client_id'), 'bff');

@@ -39,6 +39,9 @@ const NOT_FORWARDED_UP = new Set([
 ]);
 // DPoP-Nonce is the BFF's business: the SPA makes no proofs.
 const NOT_FORWARDED_DOWN = new Set([...HOP_BY_HOP, 'set-cookie', 'dpop-nonce']);
+// Never relayed: TRACE (and Microsoft's TRACK) echo the request, the access token and DPoP proof
+// included, back to the browser; CONNECT asks for a tunnel.
+const REFUSED_METHODS = new Set(['TRACE', 'TRACK', 'CONNECT']);
 // Idempotent and bodiless: retried once after a refresh when the upstream says 401.
 // (A streamed body cannot be replayed, so PUT and DELETE pass the 401 on.)
 const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -65,6 +68,10 @@ async function proxy(ctx: ApiProxyRouteOptions, req: http.IncomingMessage, res: 
   const { config } = ctx;
   requireCsrfHeader(req);
   const method = req.method!; // always set on a server's request
+  if (REFUSED_METHODS.has(method)) {
+    res.setHeader('Allow', 'GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE');
+    throw new BffError(405, 'method_not_allowed', `The API proxy does not relay ${method} requests.`);
+  }
   const target = resolveTarget(requestPath(req), requestQuery(req), config.api.routes);
   if (target === undefined) throw new BffError(404, 'not_found', 'There is no such API route.');
   const { route, url } = target;

@@ -36,7 +36,9 @@ export function logoutRoute(ctx: LogoutRouteOptions): Handler {
       const { refreshToken } = session.data.tokens;
       if (refreshToken) await accessTokens.revoke(refreshToken);
     }
-    sessions.clearCookie(res);
+    // A cross-site link arrives without the cookie (SameSite=Strict): then there is nothing to clear, and
+    // clearing it anyway would log the browser out locally while its server session lives on.
+    if (sessions.hasCookie(req)) sessions.clearCookie(res);
     redirect(res, await endSessionUrl(ctx));
   };
 }

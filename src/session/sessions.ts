@@ -163,6 +163,12 @@ export class Sessions {
     return data.createdAt + this.config.sessionAbsoluteSeconds;
   }
 
+  /** Whether the request carries a session cookie at all (signed or not). */
+  hasCookie(req: IncomingMessage): boolean {
+    const header = req.headers.cookie;
+    return header !== undefined && parseCookies(header)[this.cookieName] !== undefined;
+  }
+
   /** Tells the browser to drop its session cookie. */
   clearCookie(res: ServerResponse): void {
     res.appendHeader('Set-Cookie', serializeCookie(this.cookieName, '', { ...this.cookieAttributes, expires: new Date(0) }));
