@@ -126,6 +126,18 @@ describe('API proxy', () => {
     assert.ok(Math.abs(expires - (Date.now() + idleMs)) < 5_000, "the cookie's expiry slid too");
   });
 
+  it("keeps the BFF's security headers and request id over an upstream's", async () => {
+    const { cookie } = await signedIn();
+    const res = await request(bff.url).get('/bff/api/orders/hostile-headers').set('Cookie', cookie).set('X-CSRF', '1').expect(200);
+    assert.equal(res.text, 'ok');
+    assert.match(res.headers['content-security-policy']!, /script-src 'self'/);
+    assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
+    assert.equal(res.headers['referrer-policy'], 'no-referrer');
+    assert.equal(res.headers['x-content-type-options'], 'nosniff');
+    assert.notEqual(res.headers['x-request-id'], 'upstream-id');
+    assert.equal(res.headers['content-type'], 'text/plain', "the upstream's own headers still pass");
+  });
+
   it('never relays TRACE: an echoing upstream would hand the token and proof back to the browser', async () => {
     const { cookie } = await signedIn();
     const before = api.requests.length;

@@ -283,7 +283,9 @@ function upstreamFailure(err: unknown): BffError {
 
 function relay(upstream: http.IncomingMessage, res: http.ServerResponse, idleTimeoutMs: number): void {
   res.statusCode = upstream.statusCode ?? 502;
-  for (const [name, value] of passingHeaders(upstream.headers, NOT_FORWARDED_DOWN)) res.setHeader(name, value);
+  // The BFF's own headers win (security headers, request id, the session cookie): an upstream must not
+  // switch the browser's protections off for the BFF's origin (e.g. Strict-Transport-Security: max-age=0).
+  for (const [name, value] of passingHeaders(upstream.headers, NOT_FORWARDED_DOWN)) if (!res.hasHeader(name)) res.setHeader(name, value);
   // Per-user data behind a session cookie: no shared cache may keep it.
   res.setHeader('Cache-Control', 'no-store');
   // An upstream that stalls mid-body must not hold both sockets for ever.
