@@ -69,6 +69,12 @@ describe('loadConfig', () => {
     ['BFF_SESSION_ABSOLUTE', { BFF_SESSION_IDLE: '3600', BFF_SESSION_ABSOLUTE: '600' }, /shorter than BFF_SESSION_IDLE/],
     ['BFF_TRUST_PROXY', { BFF_TRUST_PROXY: 'every$body' }, /hop count/],
     ['BFF_REDIS_PREFIX', { BFF_REDIS_PREFIX: 'has space' }, /letters/],
+    // No setting turns on RSA1_5, dir or password-based key wrapping, nor unsigned or shared-secret signatures.
+    ['BFF_JWE_ALGS', { BFF_JWE_ALGS: 'RSA-OAEP-256,RSA1_5' }, /does not support RSA1_5/],
+    ['BFF_JWE_ALGS', { BFF_JWE_ALGS: 'dir' }, /does not support dir/],
+    ['BFF_JWE_ALGS', { BFF_JWE_ALGS: 'PBES2-HS256+A128KW' }, /does not support PBES2/],
+    ['BFF_JWS_ALGS', { BFF_JWS_ALGS: 'PS256,none' }, /does not support none/],
+    ['BFF_JWS_ALGS', { BFF_JWS_ALGS: 'HS256' }, /does not support HS256/],
     // Matched in any case: a second route differing only in case would shadow the first (token: required).
     [
       'BFF_API_ROUTES',

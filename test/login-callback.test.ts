@@ -193,3 +193,51 @@ describe('/bff/callback', () => {
     await request(bff.app).get('/bff/user').set('X-CSRF', '1').set('Cookie', alice).expect(401);
   });
 });
+
+describe('cookies with an https public URL', () => {
+  const origin = 'https://bff.test';
+  let bff: TestBff;
+  useStack(
+    {
+      client: { redirect_uris: [`${origin}/bff/callback`], post_logout_redirect_uris: [`${origin}/`] },
+      env: { BFF_PUBLIC_URL: origin },
+    },
+    (stack) => ({ bff } = stack),
+  );
+
+  /** "name=value" of the cookie `name` a response sets, after checking its attributes. */
+  const hostCookie = (res: { headers: Record<string, unknown> }, name: string, sameSite: string) => {
+    const line = setCookies(res).find((c) => c.startsWith(`${name}=`));
+    assert.ok(line, `${name} is set`);
+    // __Host-: Secure, Path=/, no Domain: the cookie belongs to this exact https origin.
+    assert.match(line, /; Secure/i);
+    assert.match(line, /; Path=\//);
+    assert.match(line, /; HttpOnly/i);
+    assert.match(line, new RegExp(`; SameSite=${sameSite}`, 'i'));
+    assert.doesNotMatch(line, /; Domain=/i);
+    return line.split(';')[0]!;
+  };
+
+  it('sets __Host- cookies, Secure, for the login binding, the session and its end', async () => {
+    // The browser's jar would not send Secure cookies to this http test server: they go by hand.
+    const browser = bff.browser();
+    const start = await browser.agent.get('/bff/login').expect(302);
+    assert.equal(
+      setCookies(start).some((c) => c.startsWith('bff-login=')),
+      false,
+    );
+    const binding = hostCookie(start, '__Host-bff-login', 'Lax');
+    const back = await browser.op.signIn(start.headers.location!);
+    assert.equal(back.origin, origin);
+    const callback = await request(bff.app)
+      .get(back.pathname + back.search)
+      .set('Cookie', binding)
+      .expect(302);
+    const session = hostCookie(callback, '__Host-bff-session', 'Strict');
+    const user = await request(bff.app).get('/bff/user').set('X-CSRF', '1').set('Cookie', session).expect(200);
+    hostCookie(user, '__Host-bff-session', 'Strict'); // slid, with the same attributes
+    const logout = await request(bff.app).get(user.body.logoutUrl).set('Cookie', session).expect(302);
+    assert.match(hostCookie(logout, '__Host-bff-session', 'Strict'), /^__Host-bff-session=$/);
+    await request(bff.app).get('/bff/user').set('X-CSRF', '1').set('Cookie', session).expect(401);
+  });
+});
