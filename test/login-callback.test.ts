@@ -173,6 +173,15 @@ describe('/bff/callback', () => {
     await assertNoSession(res, browser);
   });
 
+  it("refuses an authorization response with another issuer's iss (RFC 9207: mix-up)", async () => {
+    const browser = bff.browser();
+    const path = await authorizeAtOp(browser);
+    assert.match(path, /&iss=/);
+    const res = await browser.agent.get(path.replace(/&iss=[^&]+/, `&iss=${encodeURIComponent('https://evil.example')}`)).expect(400);
+    assert.equal(res.body.error, 'invalid_authorization_response');
+    await assertNoSession(res, browser);
+  });
+
   it('completes two logins started in two tabs of one browser, in either order', async () => {
     const browser = bff.browser();
     const tabA = await authorizeAtOp(browser, 'alice');

@@ -47,6 +47,7 @@ describe('logs and metrics', () => {
       sessionCookie(callback)!.split('=')[1]!,
       'dora@example.com',
       'Dora Example',
+      '"dora"', // the sub, as a JSON string value in a log line
       keys.privateJwks.keys[1]!.d as string,
       'test-session-secret',
     ];

@@ -139,6 +139,26 @@ describe('BFF_PROFILE', () => {
         assert.equal(data.tokens.tokenType, 'dpop');
       },
     ));
+
+  it("fapi2: refuses an OP that does not promise RFC 9207's iss in authorization responses", () =>
+    withStack(
+      {
+        hostile: true,
+        keys: [
+          { use: 'sig', alg: 'PS256' },
+          { use: 'enc', alg: 'RSA-OAEP-256' },
+        ],
+        clientId: 'fapi',
+        bff: false,
+      },
+      async ({ op, startBff }) => {
+        op.tamper.discovery = (meta) => ({ ...meta, authorization_response_iss_parameter_supported: false });
+        const bff = await startBff({ BFF_PROFILE: 'fapi2' });
+        const res = await bff.browser().agent.get('/bff/login').expect(503);
+        assert.equal(res.body.error, 'op_unavailable');
+        assert.match(bff.logs.text, /authorization_response_iss_parameter_supported is not true \(BFF_PROFILE=fapi2 requires RFC 9207\)/);
+      },
+    ));
 });
 
 describe('OP metadata check', () => {
