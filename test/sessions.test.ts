@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
+import request from 'supertest';
 import type { HostileOp } from './fixtures/hostile-op.js';
 import { getUser, login, sessionKey, setCookies, signIn, type TestBff } from './helpers/harness.js';
 import { useStack, type TestRedis } from './helpers/stack.js';
@@ -21,7 +22,12 @@ describe('session lifecycle', () => {
     {
       hostile: true,
       client: { backchannel_logout_uri: 'http://127.0.0.1:1/later', backchannel_logout_session_required: true },
-      env: { BFF_SESSION_IDLE: '120', BFF_SESSION_ABSOLUTE: '600' },
+      api: true,
+      env: ({ api }) => ({
+        BFF_SESSION_IDLE: '120',
+        BFF_SESSION_ABSOLUTE: '600',
+        BFF_API_ROUTES: JSON.stringify([{ path: '/bff/api/orders', target: `${api.url}/v1`, token: 'required' }]),
+      }),
       redis: true,
     },
     async (stack) => {
@@ -137,6 +143,36 @@ describe('session lifecycle', () => {
     const stored = (await redis.get(sessionKey(bff, sid)))!;
     assert.ok(Buffer.byteLength(stored) < 4096, `${Buffer.byteLength(stored)} bytes`);
     assert.doesNotMatch(stored, /eyJ/);
+  });
+
+  it('refreshes once when 20 concurrent API calls on two instances find the access token expiring', async () => {
+    const { cookie, sid } = await signedIn();
+    const stored = JSON.parse((await redis.get(sessionKey(bff, sid)))!);
+    // Within the 60 s refresh margin: every call below wants a fresh token.
+    await redis.set(
+      sessionKey(bff, sid),
+      JSON.stringify({ ...stored, tokens: { ...stored.tokens, expiresAt: Math.floor(Date.now() / 1000) + 5 } }),
+      {
+        expiration: 'KEEPTTL',
+      },
+    );
+    const grants = () => op.requests.filter((r) => r.body.get('grant_type') === 'refresh_token').length;
+    const before = grants();
+    const calls = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        request((i % 2 ? other : bff).url)
+          .get('/bff/api/orders/1')
+          .set('Cookie', cookie)
+          .set('X-CSRF', '1'),
+      ),
+    );
+    for (const call of calls) {
+      assert.equal(call.status, 200, call.text);
+      assert.equal(call.body.active, true, 'the upstream accepted the token');
+    }
+    assert.equal(grants() - before, 1, 'exactly one refresh_token grant');
+    const refreshed = JSON.parse((await redis.get(sessionKey(bff, sid)))!).tokens;
+    assert.notEqual(refreshed.accessToken, stored.tokens.accessToken);
   });
 
   it('refreshes once per session across instances; everyone reuses the result; the rotated token works next time', async () => {
