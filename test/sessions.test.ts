@@ -41,6 +41,13 @@ describe('session lifecycle', () => {
   );
 
   const signedIn = (user?: string) => signIn(bff, user);
+  /** A counter's value at an instance, summed over the series with these labels. */
+  const counted = async (target: TestBff, name: string, labels: Record<string, string>) => {
+    const { values } = await internals(target.app).context.metrics.registry.getSingleMetric(name)!.get();
+    return values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
+  };
+  const countedOnBoth = async (name: string, labels: Record<string, string>) =>
+    (await counted(bff, name, labels)) + (await counted(other, name, labels));
 
   it('applies the idle timeout in Redis and slides it, except with ?slide=false', async () => {
     const { browser, sid } = await signedIn();
@@ -158,6 +165,8 @@ describe('session lifecycle', () => {
     );
     const grants = () => op.requests.filter((r) => r.body.get('grant_type') === 'refresh_token').length;
     const before = grants();
+    const refreshesCounted = await countedOnBoth('bff_token_refreshes_total', { outcome: 'refreshed' });
+    const proxiedCounted = await countedOnBoth('bff_proxy_requests_total', { route: '/bff/api/orders', status: '200' });
     const calls = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         request((i % 2 ? other : bff).url)
@@ -171,6 +180,16 @@ describe('session lifecycle', () => {
       assert.equal(call.body.active, true, 'the upstream accepted the token');
     }
     assert.equal(grants() - before, 1, 'exactly one refresh_token grant');
+    assert.equal(
+      (await countedOnBoth('bff_token_refreshes_total', { outcome: 'refreshed' })) - refreshesCounted,
+      1,
+      'the refresh is counted',
+    );
+    assert.equal(
+      (await countedOnBoth('bff_proxy_requests_total', { route: '/bff/api/orders', status: '200' })) - proxiedCounted,
+      20,
+      'every call is counted',
+    );
     const refreshed = JSON.parse((await redis.get(sessionKey(bff, sid)))!).tokens;
     assert.notEqual(refreshed.accessToken, stored.tokens.accessToken);
   });
@@ -223,6 +242,7 @@ describe('session lifecycle', () => {
   });
 
   it('ends every session of the OP session on back-channel logout, and only those', async () => {
+    const accepted = await counted(bff, 'bff_backchannel_logouts_total', { outcome: 'accepted' });
     const first = await signedIn('alice');
     const second = await signedIn('alice'); // another browser: another OP session
     const bob = await signedIn('bob');
@@ -234,6 +254,7 @@ describe('session lifecycle', () => {
     await getUser(second.browser).expect(200);
     await getUser(bob.browser).expect(200);
     assert.match(bff.logs.text, /"sessionsEnded":1/);
+    assert.equal((await counted(bff, 'bff_backchannel_logouts_total', { outcome: 'accepted' })) - accepted, 1, 'the logout is counted');
   });
 });
 
