@@ -79,6 +79,9 @@ describe('API proxy', () => {
       .set('X-HTTP-Method-Override', 'DELETE')
       .set('X-Forwarded-For', '6.6.6.6')
       .set('DPoP', 'chosen-by-the-browser')
+      .set('Connection', 'X-Hop') // X-Hop is hop-by-hop: for the BFF, not the upstream
+      .set('X-Hop', 'not-for-the-upstream')
+      .set('TE', 'trailers')
       .expect(200);
     // The OP issues DPoP-bound tokens (BFF_DPOP=auto): the API verified the BFF's proof.
     assert.deepEqual(res.body, {
@@ -98,6 +101,8 @@ describe('API proxy', () => {
     assert.equal(seen.headers['x-custom'], 'kept');
     assert.equal(seen.headers['x-original-url'], undefined);
     assert.equal(seen.headers['x-http-method-override'], undefined);
+    assert.equal(seen.headers['x-hop'], undefined, 'a header the Connection header names is hop-by-hop');
+    assert.equal(seen.headers.te, undefined);
     assert.doesNotMatch(String(seen.headers['x-forwarded-for']), /6\.6\.6\.6/, 'a spoofed X-Forwarded-For is not passed on');
     // Per-user data: no shared cache may keep it, whatever the upstream said.
     assert.equal(res.headers['cache-control'], 'no-store');

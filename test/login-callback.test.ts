@@ -250,3 +250,18 @@ describe('cookies with an https public URL', () => {
     await request(bff.app).get('/bff/user').set('X-CSRF', '1').set('Cookie', session).expect(401);
   });
 });
+
+describe('BFF_COOKIE_SAMESITE=lax', () => {
+  let bff: TestBff;
+  useStack({ env: { BFF_COOKIE_SAMESITE: 'lax' } }, (stack) => ({ bff } = stack));
+
+  it('sets and slides the session cookie with SameSite=Lax', async () => {
+    const browser = bff.browser();
+    const callback = await login(browser);
+    assert.equal(callback.status, 302, callback.text);
+    const created = setCookies(callback).find((c) => c.startsWith('bff-session='));
+    assert.match(created!, /; SameSite=Lax/i);
+    const slid = setCookies(await getUser(browser).expect(200)).find((c) => c.startsWith('bff-session='));
+    assert.match(slid!, /; SameSite=Lax/i);
+  });
+});
