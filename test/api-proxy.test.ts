@@ -270,6 +270,27 @@ describe('API proxy', () => {
     assert.equal(small.body.bodyBytes, 5);
   });
 
+  it('refuses a chunked body (no Content-Length) that grows over BFF_API_MAX_BODY with 413', async () => {
+    const { cookie } = await signedIn();
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const { hostname, port } = new URL(bff.url);
+      const req = http.request(
+        { hostname, port, method: 'POST', path: '/bff/api/orders', headers: { cookie, 'x-csrf': '1', 'content-type': 'text/plain' } },
+        (answer) => {
+          let body = '';
+          answer.on('data', (d: Buffer) => (body += d.toString()));
+          answer.on('end', () => resolve({ status: answer.statusCode!, body }));
+        },
+      );
+      req.on('error', reject);
+      // Chunked: the size is known only while the body streams.
+      for (let i = 0; i < 5; i++) req.write('x'.repeat(400));
+      req.end();
+    });
+    assert.equal(res.status, 413, res.body);
+    assert.equal(JSON.parse(res.body).error, 'request_too_large');
+  });
+
   it('on an upstream 401, refreshes once and retries a GET; passes the 401 on when that does not help', async () => {
     const { browser, sid } = await signedIn();
     const old = (await tokensOf(sid)).accessToken;

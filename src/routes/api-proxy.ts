@@ -237,9 +237,12 @@ function forward(
       ctx.dpop.rememberNonce(url, response.headers['dpop-nonce']);
       resolve(response);
     });
+    // Our own reason to stop the call, if any: pipeline() aborts the upstream request, which then
+    // fails with a bare "socket hang up" that would read as an unreachable upstream (502).
+    let refusal: UpstreamError | undefined;
     upstream.once('error', (err) => {
       settle();
-      reject(upstreamFailure(err));
+      reject(upstreamFailure(refusal ?? err));
     });
     if (body === undefined || Buffer.isBuffer(body)) {
       upstream.end(body);
@@ -251,7 +254,8 @@ function forward(
     const limit = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         size += chunk.length;
-        done(size > config.api.maxBodyBytes ? new UpstreamError('too_large') : null, chunk);
+        if (size > config.api.maxBodyBytes) refusal = new UpstreamError('too_large');
+        done(refusal ?? null, chunk);
       },
     });
     pipeline(body, limit, upstream, (err) => {
