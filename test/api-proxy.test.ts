@@ -22,7 +22,7 @@ import {
   type TestBff,
   sessionKey,
 } from './helpers/harness.js';
-import { useStack, withStack, type TestRedis } from './helpers/stack.js';
+import { useStack, withStack, type Stack, type TestRedis } from './helpers/stack.js';
 import { OpBrowser } from './fixtures/op-browser.js';
 import type { Env } from '../src/config.js';
 
@@ -45,6 +45,7 @@ describe('API proxy', () => {
   let api: TestApi;
   let bff: TestBff;
   let bffEnv: Env;
+  let anotherBff: Stack['startBff'];
   let redis: TestRedis;
   useStack(
     {
@@ -62,11 +63,22 @@ describe('API proxy', () => {
         return { BFF_API_ROUTES: JSON.stringify(routes), BFF_API_TIMEOUT: '500', BFF_API_MAX_BODY: '1000' };
       },
     },
-    (stack) => ({ op, api, bff, env: bffEnv, redis } = stack),
+    (stack) => ({ op, api, bff, env: bffEnv, redis, startBff: anotherBff } = stack),
   );
 
   const signedIn = () => signIn(bff);
   const tokensOf = async (sid: string) => JSON.parse((await redis.get(sessionKey(bff, sid)))!).tokens;
+
+  it('believes X-Forwarded-For only as far as BFF_TRUST_PROXY trusts each hop, as Express does', async () => {
+    const forwardedFor = async (target: TestBff) => {
+      await request(target.url).get('/bff/api/status').set('X-CSRF', '1').set('X-Forwarded-For', '6.6.6.6').expect(200);
+      return String(api.requests.at(-1)!.headers['x-forwarded-for']);
+    };
+    // The peer (this test, on loopback) is not the trusted proxy: its X-Forwarded-For is the browser's own word.
+    assert.match(await forwardedFor(await anotherBff({ BFF_TRUST_PROXY: '10.0.0.1' })), /^(::ffff:)?127\.0\.0\.1$/);
+    assert.match(await forwardedFor(await anotherBff({ BFF_TRUST_PROXY: 'loopback' })), /^6\.6\.6\.6, (::ffff:)?127\.0\.0\.1$/);
+    assert.match(await forwardedFor(await anotherBff({ BFF_TRUST_PROXY: '1' })), /^6\.6\.6\.6, (::ffff:)?127\.0\.0\.1$/);
+  });
 
   it("attaches the session's access token and strips the browser's credentials", async () => {
     const { browser, sid } = await signedIn();

@@ -6,17 +6,18 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Transform, pipeline } from 'node:stream';
-import type { ApiRoute } from '../config.js';
 import type { Config } from '../config.js';
-import { BffError, badRequest } from '../errors.js';
+import { BffError } from '../errors.js';
 import { requireCsrfHeader } from '../http/csrf.js';
 import type { Handler } from '../http/endpoints.js';
+import { compileTrust, forwardedFor, type TrustProxy } from '../http/forwarded.js';
 import { requestPath, requestQuery } from '../http/request-url.js';
 import type { BffMetrics } from '../metrics.js';
 import type { AccessTokens } from '../oidc/access-tokens.js';
 import { isNonceChallenge, type Dpop } from '../oidc/dpop.js';
 import type { SessionTokens } from '../session/data.js';
 import type { ActiveSession, Sessions } from '../session/sessions.js';
+import { resolveTarget } from './api-target.js';
 import { notAuthenticated } from './user.js';
 
 // Hop-by-hop headers (RFC 9110 7.6.1) and what must not cross the BFF.
@@ -60,11 +61,15 @@ export interface ApiProxyRouteOptions {
   metrics: BffMetrics;
 }
 
-export function apiProxyRoute(ctx: ApiProxyRouteOptions): Handler {
+/** The route's options and what it derives from them once. */
+type ProxyContext = ApiProxyRouteOptions & { trustProxy: TrustProxy };
+
+export function apiProxyRoute(options: ApiProxyRouteOptions): Handler {
+  const ctx: ProxyContext = { ...options, trustProxy: compileTrust(options.config.trustProxy) };
   return (req, res) => proxy(ctx, req, res);
 }
 
-async function proxy(ctx: ApiProxyRouteOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function proxy(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const { config } = ctx;
   requireCsrfHeader(req);
   const method = req.method!; // always set on a server's request
@@ -140,35 +145,8 @@ async function proxy(ctx: ApiProxyRouteOptions, req: http.IncomingMessage, res: 
   }
 }
 
-/** The route and upstream URL for a request, or undefined; BffError(400) for traversal attempts. */
-export function resolveTarget(rawPath: string, query: string, routes: readonly ApiRoute[]): { route: ApiRoute; url: URL } | undefined {
-  // Matched as every endpoint is (http/endpoints.ts): in any case. The rest of the path keeps its case.
-  const lowerPath = rawPath.toLowerCase();
-  const route = routes.find((r) => lowerPath === r.path.toLowerCase() || lowerPath.startsWith(`${r.path.toLowerCase()}/`));
-  if (route === undefined) return undefined;
-  const rest = rawPath.slice(route.path.length);
-  for (const segment of rest.split('/').slice(1)) {
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(segment);
-    } catch {
-      throw badRequest('invalid_path', 'The API path is malformed.');
-    }
-    // No way out of the route's target: no dot segments (also "..;x", which some servers read as ".."),
-    // no (encoded) slashes or backslashes, no control characters, no empty segments.
-    const withoutParams = decoded.split(';')[0]!;
-    if (withoutParams === '.' || withoutParams === '..' || /[/\\\u0000-\u001f\u007f]/.test(decoded) || (segment === '' && rest !== '/')) {
-      throw badRequest('invalid_path', 'The API path may not contain dot segments, empty segments or encoded slashes.');
-    }
-  }
-  const url = new URL(route.target.href);
-  url.pathname = `${route.target.pathname}${rest}`;
-  url.search = query;
-  return { route, url };
-}
-
 /** The Authorization (and DPoP proof) headers for one upstream call. */
-function credentials(ctx: ApiProxyRouteOptions, method: string, url: URL, tokens: SessionTokens | undefined): http.OutgoingHttpHeaders {
+function credentials(ctx: ProxyContext, method: string, url: URL, tokens: SessionTokens | undefined): http.OutgoingHttpHeaders {
   if (tokens === undefined) return {};
   if (tokens.dpopKey === undefined) return { authorization: `Bearer ${tokens.accessToken}` };
   return {
@@ -201,7 +179,7 @@ function forward(
   req: http.IncomingMessage,
   url: URL,
   credentials: http.OutgoingHttpHeaders,
-  ctx: ApiProxyRouteOptions,
+  ctx: ProxyContext,
   call: UpstreamCall,
   body: http.IncomingMessage | Buffer | undefined,
 ): Promise<http.IncomingMessage> {
@@ -210,9 +188,8 @@ function forward(
   if (body === undefined) delete headers['content-length'];
   else if (Buffer.isBuffer(body)) headers['content-length'] = String(body.length);
   Object.assign(headers, credentials);
-  // The browser's own X-Forwarded-For is kept only when it came through a proxy we trust.
-  const forwardedFor = config.trustProxy !== undefined ? req.headers['x-forwarded-for'] : undefined;
-  headers['x-forwarded-for'] = [forwardedFor, req.socket.remoteAddress].filter(Boolean).join(', ');
+  // The browser's own X-Forwarded-For is believed only as far as BFF_TRUST_PROXY trusts each hop (as Express does).
+  headers['x-forwarded-for'] = forwardedFor(req, ctx.trustProxy);
   headers['x-forwarded-proto'] = config.publicUrl.protocol.slice(0, -1);
   headers['x-forwarded-host'] = config.publicUrl.host;
 
