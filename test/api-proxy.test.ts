@@ -69,6 +69,41 @@ describe('API proxy', () => {
   const signedIn = () => signIn(bff);
   const tokensOf = async (sid: string) => JSON.parse((await redis.get(sessionKey(bff, sid)))!).tokens;
 
+  it('passes no client-address or public-URL header a browser can invent; sets its own from what it knows', async () => {
+    const invented = [
+      'True-Client-IP',
+      'X-Client-IP',
+      'Client-IP',
+      'CF-Connecting-IP',
+      'Fastly-Client-IP',
+      'X-Cluster-Client-IP',
+      'X-Real-IP',
+      'X-Original-Forwarded-For',
+      'X-ProxyUser-Ip',
+      'X-Original-Host',
+      'X-Host',
+      'X-URL-Scheme',
+      'Front-End-Https',
+      'Forwarded',
+      'X-Forwarded-Prefix',
+      'X-Forwarded-Port',
+      'X-Forwarded-Server',
+      'X-Forwarded-Scheme',
+      'X-Forwarded-Ssl',
+      'X-Forwarded-Host',
+      'X-Forwarded-Proto',
+    ];
+    let call = request(bff.url).get('/bff/api/status').set('X-CSRF', '1');
+    for (const name of invented) call = call.set(name, name === 'Forwarded' ? 'for=6.6.6.6;host=evil.example' : 'evil.example');
+    await call.expect(200);
+    const seen = api.requests.at(-1)!.headers;
+    for (const name of invented.filter((n) => !['X-Forwarded-Host', 'X-Forwarded-Proto'].includes(n))) {
+      assert.equal(seen[name.toLowerCase()], undefined, `${name} reached the upstream`);
+    }
+    assert.equal(seen['x-forwarded-host'], new URL(bff.config.publicUrl).host);
+    assert.equal(seen['x-forwarded-proto'], 'http');
+  });
+
   it('believes X-Forwarded-For only as far as BFF_TRUST_PROXY trusts each hop, as Express does', async () => {
     const forwardedFor = async (target: TestBff) => {
       await request(target.url).get('/bff/api/status').set('X-CSRF', '1').set('X-Forwarded-For', '6.6.6.6').expect(200);

@@ -34,10 +34,16 @@ const HOP_BY_HOP = [
 const NOT_FORWARDED_UP = new Set([
   ...HOP_BY_HOP,
   ...['host', 'cookie', 'authorization', 'x-csrf', 'dpop'],
-  ...['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip'],
+  // Who the client is and which URL it used are the BFF's to say (forward() sets X-Forwarded-For, -Proto and
+  // -Host): a browser can invent any of these, and upstreams and their frameworks believe some of them.
+  // Every X-Forwarded-* goes too (FORWARDED_FAMILY).
+  ...['forwarded', 'x-real-ip', 'true-client-ip', 'x-client-ip', 'client-ip', 'cf-connecting-ip', 'fastly-client-ip'],
+  ...['x-cluster-client-ip', 'x-original-forwarded-for', 'x-proxyuser-ip', 'x-original-host', 'x-host', 'x-url-scheme'],
+  ...['front-end-https'],
   // Headers some frameworks take a path or a method from: the route decides those.
   ...['x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-http-method', 'x-method-override'],
 ]);
+const FORWARDED_FAMILY = 'x-forwarded-';
 // DPoP-Nonce is the BFF's business: the SPA makes no proofs.
 const NOT_FORWARDED_DOWN = new Set([...HOP_BY_HOP, 'set-cookie', 'dpop-nonce']);
 // Never relayed: TRACE (and Microsoft's TRACK) echo the request, the access token and DPoP proof
@@ -184,7 +190,9 @@ function forward(
   body: http.IncomingMessage | Buffer | undefined,
 ): Promise<http.IncomingMessage> {
   const { config } = ctx;
-  const headers: http.OutgoingHttpHeaders = Object.fromEntries(passingHeaders(req.headers, NOT_FORWARDED_UP));
+  const headers: http.OutgoingHttpHeaders = Object.fromEntries(
+    passingHeaders(req.headers, NOT_FORWARDED_UP).filter(([name]) => !name.startsWith(FORWARDED_FAMILY)),
+  );
   if (body === undefined) delete headers['content-length'];
   else if (Buffer.isBuffer(body)) headers['content-length'] = String(body.length);
   Object.assign(headers, credentials);
