@@ -104,6 +104,20 @@ describe('API proxy', () => {
     assert.equal(seen['x-forwarded-proto'], 'http');
   });
 
+  it("maps an upstream's redirect onto the BFF's routes, and never shows an internal URL to the browser", async () => {
+    const locationFor = async (to: string) => {
+      const res = await request(bff.url)
+        .get(`/bff/api/status/redirect?to=${encodeURIComponent(to)}`)
+        .set('X-CSRF', '1')
+        .expect(302);
+      return res.headers.location;
+    };
+    assert.equal(await locationFor(`${api.url}/v1/orders/2?x=1`), '/bff/api/orders/orders/2?x=1');
+    assert.equal(await locationFor('/archive/7'), '/bff/api/orders/archive/7', 'a relative one, resolved against the upstream URL');
+    assert.equal(await locationFor(`${api.url}/admin`), undefined, 'an internal URL under no route is dropped');
+    assert.equal(await locationFor('https://elsewhere.example/page'), 'https://elsewhere.example/page');
+  });
+
   it('believes X-Forwarded-For only as far as BFF_TRUST_PROXY trusts each hop, as Express does', async () => {
     const forwardedFor = async (target: TestBff) => {
       await request(target.url).get('/bff/api/status').set('X-CSRF', '1').set('X-Forwarded-For', '6.6.6.6').expect(200);

@@ -17,7 +17,7 @@ import type { AccessTokens } from '../oidc/access-tokens.js';
 import { isNonceChallenge, type Dpop } from '../oidc/dpop.js';
 import type { SessionTokens } from '../session/data.js';
 import type { ActiveSession, Sessions } from '../session/sessions.js';
-import { resolveTarget } from './api-target.js';
+import { publicLocation, resolveTarget } from './api-target.js';
 import { notAuthenticated } from './user.js';
 
 // Hop-by-hop headers (RFC 9110 7.6.1) and what must not cross the BFF.
@@ -119,7 +119,7 @@ async function proxy(ctx: ProxyContext, req: http.IncomingMessage, res: http.Ser
   };
   const pass = (upstream: http.IncomingMessage) => {
     observe(upstream.statusCode ?? 502);
-    relay(upstream, res, config.api.timeoutMs);
+    relay(upstream, res, config.api.timeoutMs, (location) => publicLocation(location, url, config.api.routes));
   };
   try {
     const replayable = RETRYABLE.has(method);
@@ -270,11 +270,19 @@ function upstreamFailure(err: unknown): BffError {
   return new BffError(502, 'upstream_unreachable', 'The API cannot be reached.', { cause: err });
 }
 
-function relay(upstream: http.IncomingMessage, res: http.ServerResponse, idleTimeoutMs: number): void {
+function relay(
+  upstream: http.IncomingMessage,
+  res: http.ServerResponse,
+  idleTimeoutMs: number,
+  locationFor: (location: string) => string | undefined,
+): void {
   res.statusCode = upstream.statusCode ?? 502;
   // The BFF's own headers win (security headers, request id, the session cookie): an upstream must not
   // switch the browser's protections off for the BFF's origin (e.g. Strict-Transport-Security: max-age=0).
   for (const [name, value] of passingHeaders(upstream.headers, NOT_FORWARDED_DOWN)) if (!res.hasHeader(name)) res.setHeader(name, value);
+  const location = upstream.headers.location === undefined ? undefined : locationFor(upstream.headers.location);
+  if (location === undefined) res.removeHeader('Location');
+  else res.setHeader('Location', location);
   // Per-user data behind a session cookie: no shared cache may keep it.
   res.setHeader('Cache-Control', 'no-store');
   // An upstream that stalls mid-body must not hold both sockets for ever.

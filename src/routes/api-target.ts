@@ -30,3 +30,26 @@ export function resolveTarget(rawPath: string, query: string, routes: readonly A
   url.search = query;
   return { route, url };
 }
+
+/**
+ * An upstream's `Location` as the browser may see it: under a route's target,
+ * rewritten to the BFF's path for it; elsewhere on an upstream's (internal)
+ * origin, undefined (dropped: the browser cannot reach it, and it names
+ * internal hosts); on any other site, as it came. Relative ones are resolved
+ * against the upstream request's URL first.
+ */
+export function publicLocation(location: string, upstreamUrl: URL, routes: readonly ApiRoute[]): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(location, upstreamUrl);
+  } catch {
+    return undefined;
+  }
+  for (const route of routes) {
+    const base = route.target.pathname;
+    if (url.origin === route.target.origin && (url.pathname === base || url.pathname.startsWith(`${base}/`))) {
+      return `${route.path}${url.pathname.slice(base.length)}${url.search}${url.hash}`;
+    }
+  }
+  return routes.some((route) => route.target.origin === url.origin) ? undefined : location;
+}
