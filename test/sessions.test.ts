@@ -261,8 +261,9 @@ describe('session lifecycle', () => {
 describe('POST /bff/backchannel-logout refusals', () => {
   let op: HostileOp;
   let bff: TestBff;
+  let redis: TestRedis;
   const event = { 'http://schemas.openid.net/event/backchannel-logout': {} };
-  useStack({ hostile: true }, (stack) => ({ op, bff } = stack));
+  useStack({ hostile: true, redis: true }, (stack) => ({ op, bff, redis } = stack));
 
   const claims = (extra: Record<string, unknown> = {}) => ({
     iss: op.issuer,
@@ -283,6 +284,21 @@ describe('POST /bff/backchannel-logout refusals', () => {
     assert.equal(ok.headers['cache-control'], 'no-store');
     const replay = await post({ logout_token: token }).expect(400);
     assert.equal(replay.body.error, 'logout_token_replayed');
+  });
+
+  it("forgets the token's jti when ending the sessions fails, so that the OP's retry is no replay", async () => {
+    const sid = `op-session-${Math.random()}`;
+    const token = await asOp(claims({ sid }));
+    // A value of the wrong type under the sid's index key: Redis refuses to read it as a set (WRONGTYPE).
+    const indexKey = `${bff.config.redisPrefix}idx:sid:${createHash('sha256').update(sid).digest('base64url')}`;
+    await redis.set(indexKey, 'not a set');
+    try {
+      const failed = await post({ logout_token: token }).expect(503);
+      assert.equal(failed.body.error, 'session_store_unavailable');
+    } finally {
+      await redis.del(indexKey);
+    }
+    await post({ logout_token: token }).expect(200);
   });
 
   const cases: Array<[string, () => Promise<string | Record<string, string>>, string]> = [
