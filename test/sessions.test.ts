@@ -321,6 +321,20 @@ describe('POST /bff/backchannel-logout refusals', () => {
       'logout_token_expired',
     ],
     [
+      "another token type's typ",
+      async () => ({ logout_token: await op.encryptForBff(await op.signAsOp(claims(), { typ: 'at+jwt' })) }),
+      'logout_token_invalid',
+    ],
+    [
+      'an unsigned inner JWT (alg none)',
+      async () => ({
+        logout_token: await op.encryptForBff(
+          `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'logout+jwt' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}.`,
+        ),
+      }),
+      'logout_token_alg_not_allowed',
+    ],
+    [
       'HS256 with a shared secret',
       async () => ({
         logout_token: await op.encryptForBff(await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256' }).sign(new Uint8Array(32))),
