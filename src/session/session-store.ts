@@ -118,7 +118,7 @@ export function memorySessionStore(): SessionStore {
   };
 }
 
-/** express-session's callback-style store API as a promise; failures become 503s. */
-function storeCall<T>(call: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+/** express-session's callback-style API (its stores, its Session's regenerate and save) as a promise; failures become 503s. */
+export function storeCall<T>(call: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
   return storeFailure(new Promise((resolve, reject) => call((err, value) => (err ? reject(err) : resolve(value as T)))));
 }

@@ -16,11 +16,10 @@ import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import { sign, unsign } from 'cookie-signature';
 import session from 'express-session';
 import type { Config, SameSite } from '../config.js';
-import { BffError, storeUnavailable } from '../errors.js';
 import { cookieName, isHttps } from '../http/cookies.js';
 import type { Stores } from '../store/stores.js';
 import type { SessionTokens, SessionUser, SignedInData, StoredSession } from './data.js';
-import { memorySessionStore, redisSessionStore, type SessionStore } from './session-store.js';
+import { memorySessionStore, redisSessionStore, storeCall, type SessionStore } from './session-store.js';
 
 export interface ActiveSession {
   id: string;
@@ -37,7 +36,7 @@ export interface ReadOptions {
 }
 
 type CookieAttributes = { httpOnly: true; secure: boolean; sameSite: SameSite; path: '/' };
-type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: Error | null) => void) => void;
 /** The request once express-session has run on it. */
 type WithSession = IncomingMessage & { session: session.Session & Partial<SignedInData>; sessionID: string };
 
@@ -110,14 +109,14 @@ export class Sessions {
     login: { user: SessionUser; tokens: SessionTokens; logoutId: string },
   ): Promise<void> {
     const withSession = await this.runExpressSession(req, res);
-    await promised((cb) => withSession.session.regenerate(cb));
+    await storeCall<void>((cb) => withSession.session.regenerate(cb));
     const data: SignedInData = { ...login, createdAt: nowSeconds() };
     Object.assign(withSession.session, data);
     const id = withSession.sessionID;
     try {
       // Indexed first: a session back-channel logout cannot find must never exist.
       await this.store.indexAdd(login.user, id, this.config.sessionAbsoluteSeconds);
-      await promised((cb) => withSession.session.save(cb));
+      await storeCall<void>((cb) => withSession.session.save(cb));
     } catch (err) {
       // No half-made session: without req.session, express-session neither saves it again
       // when the response ends nor sends its cookie.
@@ -202,12 +201,8 @@ export class Sessions {
     // proxy. express-session only writes Secure cookies on requests it believes
     // are https, so tell it so, whatever BFF_TRUST_PROXY says about client IPs.
     if (this.cookieAttributes.secure) Object.defineProperty(req, 'secure', { value: true, configurable: true });
-    return new Promise((resolve, reject) =>
-      this.expressSession(req, res, (err?: unknown) =>
-        // A session that cannot be loaded is the store's failure: 503, not 500.
-        err === undefined ? resolve(req as WithSession) : reject(err instanceof BffError ? err : storeUnavailable(err)),
-      ),
-    );
+    // A session that cannot be loaded is the store's failure: 503, not 500.
+    return storeCall<void>((cb) => this.expressSession(req, res, cb)).then(() => req as WithSession);
   }
 }
 
@@ -217,7 +212,3 @@ function isSignedIn(s: StoredSession | undefined): s is StoredSession & SignedIn
 }
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-function promised(call: (cb: (err: unknown) => void) => void): Promise<void> {
-  return new Promise((resolve, reject) => call((err) => (err ? reject(err instanceof BffError ? err : storeUnavailable(err)) : resolve())));
-}
