@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logger.js';
-import { pathOfUrl } from './request-url.js';
+import { originalPath } from './request-url.js';
 
 const INCOMING_ID = /^[\w.:-]{1,128}$/;
 
@@ -43,6 +43,6 @@ export function requestStarter(logger: Logger): (req: IncomingMessage, res: Serv
 }
 
 /** The request's full path without its query (routers rewrite req.url, not originalUrl). */
-export function pathOf(req: IncomingMessage & { originalUrl?: string }): string {
-  return pathOfUrl(req.originalUrl ?? req.url ?? '/');
+export function pathOf(req: IncomingMessage): string {
+  return originalPath(req);
 }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import { badRequest } from '../errors.js';
 import type { Handler } from '../http/endpoints.js';
-import { queryParam, requestQuery } from '../http/request-url.js';
+import { queryOf, queryParam, requestQuery } from '../http/request-url.js';
 import { redirect } from '../http/respond.js';
 import type { BffMetrics } from '../metrics.js';
 import type { CodeFlow } from '../oidc/code-flow.js';
@@ -27,12 +27,12 @@ export interface CallbackRouteOptions {
 export function callbackRoute({ config, provider, stores, sessions, codeFlow, metrics }: CallbackRouteOptions): Handler {
   const loginCookie = loginCookieName(config);
   return async (req, res) => {
-    const url = req.url!;
-    const state = queryParam(url, 'state');
+    const query = queryOf(req);
+    const state = queryParam(query, 'state');
     if (typeof state !== 'string' || !STATE_FORMAT.test(state)) {
       throw badRequest('invalid_state', 'The login response has no valid state; start the login again.');
     }
-    checkResponseShape(url);
+    checkResponseShape(query);
     const taken = await stores.loginTransactions.take(state, loginBinding(req.headers.cookie, loginCookie));
     if (taken.status === 'unknown') {
       throw badRequest('invalid_state', 'This login is unknown, expired or already completed; start the login again.');
@@ -58,9 +58,9 @@ export function callbackRoute({ config, provider, stores, sessions, codeFlow, me
  * A code-flow response: one `state`, and either one `code` or one `error`, at
  * most one `iss`; never tokens (an implicit or hybrid response is not ours).
  */
-function checkResponseShape(url: string): void {
+function checkResponseShape(query: URLSearchParams): void {
   const invalid = () => badRequest('invalid_authorization_response', 'The authorization response is malformed; start the login again.');
-  const param = (name: string) => queryParam(url, name);
+  const param = (name: string) => queryParam(query, name);
   for (const name of ['code', 'error', 'iss', 'state']) {
     const value = param(name);
     if (value !== undefined && (typeof value !== 'string' || value === '')) throw invalid();

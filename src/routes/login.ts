@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import { badRequest } from '../errors.js';
 import { cookieName, isHttps } from '../http/cookies.js';
 import type { Handler } from '../http/endpoints.js';
-import { queryParam } from '../http/request-url.js';
+import { queryOf, queryParam } from '../http/request-url.js';
 import { redirect } from '../http/respond.js';
 import { parseReturnTo } from '../http/return-to.js';
 import type { BffMetrics } from '../metrics.js';
@@ -34,9 +34,9 @@ export function loginRoute({ config, provider, stores, codeFlow, metrics }: Logi
   const cookie = loginCookieName(config);
   const secure = isHttps(config);
   return async (req, res) => {
-    const url = req.url!;
-    const returnTo = parseReturnTo(queryParam(url, 'returnTo'), config.publicUrl);
-    const extraParams = loginParams(url, config);
+    const query = queryOf(req);
+    const returnTo = parseReturnTo(queryParam(query, 'returnTo'), config.publicUrl);
+    const extraParams = loginParams(query, config);
     const request = await codeFlow.buildAuthorizationRequest(await provider.configuration(), returnTo, extraParams);
     // Tabs of one browser share the binding, so concurrent logins all complete.
     const binding = loginBinding(req.headers.cookie, cookie) ?? randomBytes(32).toString('base64url');
@@ -56,10 +56,10 @@ export function loginRoute({ config, provider, stores, codeFlow, metrics }: Logi
 }
 
 /** The BFF_LOGIN_PARAMS the query carries; others are ignored, malformed ones refused. */
-function loginParams(url: string, config: Config): Record<string, string> {
+function loginParams(query: URLSearchParams, config: Config): Record<string, string> {
   const params: Record<string, string> = {};
   for (const name of config.loginParams) {
-    const value = queryParam(url, name);
+    const value = queryParam(query, name);
     if (value === undefined) continue;
     const invalid = (why: string) => badRequest('invalid_login_param', `The login parameter ${name} ${why}.`);
     if (typeof value !== 'string' || value.length > MAX_PARAM_LENGTH || /[\u0000-\u001f\u007f]/.test(value)) {

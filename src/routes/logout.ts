@@ -5,7 +5,7 @@ import * as oidc from 'openid-client';
 import type { Config } from '../config.js';
 import { badRequest } from '../errors.js';
 import type { Handler } from '../http/endpoints.js';
-import { queryParam } from '../http/request-url.js';
+import { queryOf, queryParam } from '../http/request-url.js';
 import { redirect } from '../http/respond.js';
 import type { Logger } from '../logger.js';
 import type { AccessTokens } from '../oidc/access-tokens.js';
@@ -28,7 +28,7 @@ export function logoutRoute(ctx: LogoutRouteOptions): Handler {
     const session = await sessions.read(req, res, { slide: false, resendCookie: false });
     if (session !== undefined) {
       // The sid proves the link came from our own SPA, not from a cross-site page.
-      if (queryParam(req.url!, 'sid') !== session.data.logoutId) {
+      if (queryParam(queryOf(req), 'sid') !== session.data.logoutId) {
         throw badRequest('invalid_logout_sid', 'The logout link is not valid for this session.');
       }
       await sessions.end(session.id, session.data.user);

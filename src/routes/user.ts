@@ -3,7 +3,7 @@
 import { BffError, badRequest } from '../errors.js';
 import { requireCsrfHeader } from '../http/csrf.js';
 import type { Handler } from '../http/endpoints.js';
-import { queryValues } from '../http/request-url.js';
+import { queryOf } from '../http/request-url.js';
 import { sendJson } from '../http/respond.js';
 import type { Sessions } from '../session/sessions.js';
 
@@ -16,7 +16,7 @@ export interface UserRouteOptions {
 export function userRoute({ sessions }: UserRouteOptions): Handler {
   return async (req, res) => {
     requireCsrfHeader(req);
-    const slide = queryValues(req.url!, 'slide');
+    const slide = queryOf(req).getAll('slide');
     if (slide.length > 1 || (slide.length === 1 && slide[0] !== 'true' && slide[0] !== 'false')) {
       throw badRequest('invalid_request', 'slide must be true or false.');
     }
