@@ -80,6 +80,7 @@ export const OP_TOKEN_PROBLEMS = [
   'alg_not_allowed',
   'issuer_mismatch',
   'audience_mismatch',
+  'audience_untrusted',
   'nonce_mismatch',
   'subject_mismatch',
   'expired',
@@ -97,8 +98,10 @@ export const LOGOUT_TOKEN_PROBLEMS = [
   'nonce_present',
   'replayed',
   'expired',
+  'issued_at_invalid',
   'issuer_mismatch',
   'audience_mismatch',
+  'audience_untrusted',
   'signature_invalid',
   'alg_not_allowed',
 ] as const;

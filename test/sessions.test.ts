@@ -3,12 +3,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import request from 'supertest';
 import type { HostileOp } from './fixtures/hostile-op.js';
 import { getUser, login, sessionKey, setCookies, signIn, type TestBff } from './helpers/harness.js';
 import { useStack, type TestRedis } from './helpers/stack.js';
 import { internals } from '../src/context.js';
+import { MISS_INTERVAL_MS } from '../src/oidc/op-keys.js';
 
 describe('session lifecycle', () => {
   let op: HostileOp;
@@ -321,6 +322,17 @@ describe('POST /bff/backchannel-logout refusals', () => {
       'logout_token_expired',
     ],
     [
+      'a token issued in the future',
+      async () => ({ logout_token: await asOp(claims({ iat: Math.floor(Date.now() / 1000) + 3600 })) }),
+      'logout_token_issued_at_invalid',
+    ],
+    ['no iat', async () => ({ logout_token: await asOp(claims({ iat: undefined })) }), 'logout_token_issued_at_invalid'],
+    [
+      'an extra untrusted audience',
+      async () => ({ logout_token: await asOp(claims({ aud: ['bff', 'untrusted'] })) }),
+      'logout_token_audience_untrusted',
+    ],
+    [
       "another token type's typ",
       async () => ({ logout_token: await op.encryptForBff(await op.signAsOp(claims(), { typ: 'at+jwt' })) }),
       'logout_token_invalid',
@@ -349,6 +361,30 @@ describe('POST /bff/backchannel-logout refusals', () => {
       assert.equal(res.headers['cache-control'], 'no-store');
     });
   }
+
+  it("accepts a token signed with the OP's new key right after a rotation, and unknown kids cause no refetch storm", async () => {
+    const rotated = await generateKeyPair('PS256', { extractable: true });
+    const rotatedJwk: JWK = { ...(await exportJWK(rotated.publicKey)), kid: 'op-rsa-rotated', use: 'sig' };
+    await post({ logout_token: await asOp(claims()) }).expect(200); // the BFF holds a fresh copy of the OP's keys
+    op.tamper.jwks = (jwks) => ({ keys: [rotatedJwk, ...jwks.keys] });
+    try {
+      const signed = await new SignJWT(claims())
+        .setProtectedHeader({ alg: 'PS256', kid: 'op-rsa-rotated', typ: 'logout+jwt' })
+        .sign(rotated.privateKey);
+      await post({ logout_token: await op.encryptForBff(signed) }).expect(200);
+      // Anyone may post here: a hundred made-up kids cost the OP at most one fetch per MISS_INTERVAL_MS.
+      const before = op.jwksFetches;
+      const started = Date.now();
+      for (let i = 0; i < 100; i++) {
+        const forged = await op.encryptForBff(await op.signAsAttacker(claims(), { kid: `made-up-${i}`, typ: 'logout+jwt' }));
+        assert.equal((await post({ logout_token: forged }).expect(400)).body.error, 'logout_token_signature_invalid');
+      }
+      const allowed = 1 + Math.floor((Date.now() - started) / MISS_INTERVAL_MS);
+      assert.ok(op.jwksFetches - before <= allowed, `${op.jwksFetches - before} JWKS fetches for 100 unknown kids (at most ${allowed})`);
+    } finally {
+      op.tamper = {};
+    }
+  });
 
   it('refuses an oversized body with 4xx, not 500', async () => {
     const res = await post({ logout_token: 'x'.repeat(200_000) });

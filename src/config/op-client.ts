@@ -149,7 +149,20 @@ function parseJose(env: Env, keys: KeySet): JoseConfig {
     jweEncs: parseList(env, 'BFF_JWE_ENCS', SUPPORTED_JWE_ENCS, SUPPORTED_JWE_ENCS),
     jwsAlgs: parseList(env, 'BFF_JWS_ALGS', SUPPORTED_JWS_ALGS, DEFAULT_JWS_ALGS),
     maxTokenBytes: parseInteger(env, 'BFF_MAX_TOKEN_BYTES', 65536, 1024, 1048576),
+    trustedAudiences: parseAudiences(env),
+    maxTokenAgeSeconds: parseInteger(env, 'BFF_MAX_TOKEN_AGE', 600, 60, 86400),
+    clockToleranceSeconds: parseInteger(env, 'BFF_CLOCK_TOLERANCE', 30, 0, 300),
   };
+}
+
+/** BFF_TRUSTED_AUDIENCES: comma- or space-separated audience values. */
+function parseAudiences(env: Env): string[] {
+  const audiences = (optional(env, 'BFF_TRUSTED_AUDIENCES') ?? '').split(/[\s,]+/).filter(Boolean);
+  for (const aud of audiences) {
+    if (/[\x00-\x1f\x7f]/.test(aud) || aud.length > 256)
+      throw new ConfigError('BFF_TRUSTED_AUDIENCES', `"${aud.slice(0, 40)}" is not an audience value`);
+  }
+  return audiences;
 }
 
 function parseAuthParams(env: Env): Record<string, string> {

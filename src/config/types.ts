@@ -23,6 +23,12 @@ export interface JoseConfig {
   jwsAlgs: string[];
   /** Upper bound of a token or response body, in bytes, checked before any crypto. */
   maxTokenBytes: number;
+  /** Audiences besides the client_id an id_token or logout token may name (OIDC Core 3.1.3.7). */
+  trustedAudiences: string[];
+  /** Oldest `iat` accepted, seconds before now; also how long a logout token's jti is remembered. */
+  maxTokenAgeSeconds: number;
+  /** Clock difference tolerated with the OP, seconds (iat, exp, nbf). */
+  clockToleranceSeconds: number;
 }
 
 export interface Config {

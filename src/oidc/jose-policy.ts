@@ -27,6 +27,9 @@ export class TokenRefusedError<K extends TokenKind = TokenKind> extends BffError
   }
 }
 
+/** What openToken needs of the configuration: the claim rules live in token-claims.ts. */
+export type TokenPolicy = Omit<JoseConfig, 'trustedAudiences' | 'maxTokenAgeSeconds' | 'clockToleranceSeconds'>;
+
 const MAX_HEADER_CHARS = 4096;
 // Headers that would let a token name its own verification or decryption key.
 const KEY_CARRYING_HEADERS = ['jku', 'x5u', 'jwk'];
@@ -44,7 +47,7 @@ export interface OpenedToken {
  * The JWS signature is NOT verified here: openid-client (or jose, for logout
  * tokens) does that next, with the OP's keys.
  */
-export async function openToken(token: string, kind: TokenKind, policy: JoseConfig, keys: readonly DecryptionKey[]): Promise<OpenedToken> {
+export async function openToken(token: string, kind: TokenKind, policy: TokenPolicy, keys: readonly DecryptionKey[]): Promise<OpenedToken> {
   const label = kind === 'id_token' ? 'ID token' : kind === 'userinfo' ? 'userinfo response' : 'logout token';
   const refuse = (problem: JosePolicyProblem, what: string, cause?: unknown) =>
     new TokenRefusedError(kind, problem, `The ${label} was refused: ${what}.`, { cause });
@@ -69,7 +72,7 @@ export async function openToken(token: string, kind: TokenKind, policy: JoseConf
 
 type Refuse = (problem: JosePolicyProblem, what: string, cause?: unknown) => TokenRefusedError;
 
-function openJws(jws: string, policy: JoseConfig, refuse: Refuse): Omit<OpenedToken, 'encrypted'> {
+function openJws(jws: string, policy: TokenPolicy, refuse: Refuse): Omit<OpenedToken, 'encrypted'> {
   const [headerPart, payloadPart] = jws.split('.');
   if (headerPart!.length > MAX_HEADER_CHARS) throw refuse('header_too_large', `its header is longer than ${MAX_HEADER_CHARS} characters`);
   const header = parseSegment(headerPart!, refuse);
@@ -84,7 +87,7 @@ function openJws(jws: string, policy: JoseConfig, refuse: Refuse): Omit<OpenedTo
   return { jws, header, payload };
 }
 
-function checkJweHeader(header: Record<string, unknown>, policy: JoseConfig, refuse: Refuse): void {
+function checkJweHeader(header: Record<string, unknown>, policy: TokenPolicy, refuse: Refuse): void {
   if ('zip' in header) throw refuse('compression_not_allowed', 'compressed (zip) content is not accepted');
   if (typeof header.alg !== 'string' || !policy.jweAlgs.includes(header.alg)) {
     throw refuse('encryption_alg_not_allowed', 'its key management algorithm is not allowed');
@@ -101,7 +104,7 @@ async function decrypt(
   jwe: string,
   header: Record<string, unknown>,
   keys: readonly DecryptionKey[],
-  policy: JoseConfig,
+  policy: TokenPolicy,
   refuse: Refuse,
 ): Promise<string> {
   let lastError: unknown;

@@ -1,18 +1,18 @@
 // OpenID Connect Back-Channel Logout 1.0: validating the OP's logout_token.
 // The JOSE policy applies as to id_tokens (size, algorithms, encryption when
 // required); then the signature with the OP's keys and the spec's claims.
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Config } from '../config.js';
 import type { TokenProblem } from '../error-codes.js';
 import type { KeyStore } from '../keys.js';
 import type { ReplayGuard } from '../store/replay-guard.js';
 import { openToken, TokenRefusedError } from './jose-policy.js';
+import { KeySelectionError } from './op-keys.js';
 import type { OpenIdProvider } from './provider.js';
+import { checkAudiences, checkIssuedAt } from './token-claims.js';
 import { BffError } from '../errors.js';
 
 const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
-/** Logout tokens older than this are refused (their jti is remembered this long). */
-const MAX_AGE_SECONDS = 600;
 
 export interface LogoutTarget {
   sub: string | undefined;
@@ -25,8 +25,6 @@ const refuse = (problem: TokenProblem<'logout_token'>, what: string, cause?: unk
   new TokenRefusedError('logout_token', problem, `The logout token was refused: ${what}.`, { cause });
 
 export class LogoutTokenVerifier {
-  private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
-
   constructor(
     private readonly config: Config,
     private readonly provider: OpenIdProvider,
@@ -41,24 +39,23 @@ export class LogoutTokenVerifier {
     const typ = opened.header.typ;
     if (typ !== undefined && typ !== 'logout+jwt' && typ !== 'JWT') throw refuse('invalid', 'its typ is not logout+jwt');
 
-    // jose's remote JWKS: cached, and refetched on an unknown kid at most once per cooldown.
-    this.jwks ??= createRemoteJWKSet(new URL(meta.jwks_uri!), {
-      timeoutDuration: this.config.opTimeoutSeconds * 1000,
-      cooldownDuration: 60_000,
-      cacheMaxAge: 300_000,
-    });
+    // The OP's keys come from the one cache (op-keys.ts): refetched at once
+    // for an unknown kid, with the back-offs that stop a refetch storm.
+    const { jose } = this.config;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(opened.jws, this.jwks, {
+      ({ payload } = await jwtVerify(opened.jws, (header) => this.provider.opKeys.verificationKey(header.alg, header.kid), {
         issuer: meta.issuer,
         audience: this.config.clientId,
-        algorithms: this.config.jose.jwsAlgs,
-        maxTokenAge: MAX_AGE_SECONDS,
+        algorithms: jose.jwsAlgs,
+        clockTolerance: jose.clockToleranceSeconds,
         requiredClaims: ['iat', 'jti'],
       }));
     } catch (err) {
       throw joseRefusal(err);
     }
+    checkAudiences(payload, 'logout_token', this.config.clientId, jose.trustedAudiences);
+    checkIssuedAt(payload, 'logout_token', jose, true);
 
     const events = payload.events as Record<string, unknown> | undefined;
     const event = events?.[BACKCHANNEL_LOGOUT_EVENT];
@@ -70,7 +67,9 @@ export class LogoutTokenVerifier {
     const sid = typeof payload.sid === 'string' ? payload.sid : undefined;
     if (sub === undefined && sid === undefined) throw refuse('invalid', 'it names neither sid nor sub');
     const jti = `logout:${meta.issuer}:${String(payload.jti)}`;
-    if (typeof payload.jti !== 'string' || !(await this.replay.firstUse(jti, MAX_AGE_SECONDS))) {
+    // Remembered as long as checkIssuedAt would accept the token.
+    const rememberSeconds = jose.maxTokenAgeSeconds + 2 * jose.clockToleranceSeconds;
+    if (typeof payload.jti !== 'string' || !(await this.replay.firstUse(jti, rememberSeconds))) {
       throw refuse('replayed', 'its jti was used before');
     }
     return { sub, sid, jti };
@@ -80,10 +79,12 @@ export class LogoutTokenVerifier {
 const CLAIM_PROBLEMS: Record<string, TokenProblem<'logout_token'> | undefined> = {
   iss: 'issuer_mismatch',
   aud: 'audience_mismatch',
-  iat: 'expired',
+  iat: 'issued_at_invalid',
 };
 
 function joseRefusal(err: unknown): BffError {
+  if (err instanceof BffError) return err; // the OP's keys could not be fetched (op-keys.ts)
+  if (err instanceof KeySelectionError) return refuse('signature_invalid', err.message, err);
   // The OP's keys could not be fetched: the OP's problem, and a 5xx lets it retry.
   if (err instanceof joseErrors.JWKSTimeout)
     return new BffError(504, 'op_timeout', "The OpenID Provider's keys could not be fetched in time.", { cause: err });

@@ -7,6 +7,8 @@ import type { Config } from '../config.js';
 import { BffError } from '../errors.js';
 import type { KeyStore } from '../keys.js';
 import { openToken, TokenRefusedError } from './jose-policy.js';
+import type { OpKeys } from './op-keys.js';
+import { checkAudiences, checkIssuedAt } from './token-claims.js';
 
 // Discovery documents and JWKS are small; token responses hold at most a couple of tokens.
 const MAX_METADATA_BYTES = 256 * 1024;
@@ -17,7 +19,16 @@ export interface OpEndpoints {
   clientId: string;
 }
 
-export function createOpFetch(config: Config, keys: KeyStore, endpoints: () => OpEndpoints | undefined): oidc.CustomFetch {
+/**
+ * `opKeys` verifies the OP's signatures: openid-client's own check (its
+ * non-repudiation option) would not refetch the OP's keys after a rotation.
+ */
+export function createOpFetch(
+  config: Config,
+  keys: KeyStore,
+  endpoints: () => OpEndpoints | undefined,
+  opKeys: () => OpKeys,
+): oidc.CustomFetch {
   const maxBodyBytes = Math.max(MAX_METADATA_BYTES, 2 * config.jose.maxTokenBytes + 16 * 1024);
   return async (url, options) => {
     const response = await fetch(url, options as RequestInit);
@@ -26,10 +37,10 @@ export function createOpFetch(config: Config, keys: KeyStore, endpoints: () => O
     const isUserinfo = known?.userinfo !== undefined && sameUrl(url, known.userinfo);
     const body = await readBody(response, isUserinfo ? config.jose.maxTokenBytes : maxBodyBytes, isUserinfo ? 'userinfo' : 'op_response');
     if (isUserinfo && response.status === 200) {
-      return rebuild(response, await processUserinfo(response, body, config, keys, known));
+      return rebuild(response, await processUserinfo(response, body, config, keys, opKeys(), known));
     }
     // Fail closed: an id_token in any response (token endpoint, refresh, whatever the URL) passes the policy.
-    if (response.status === 200) return rebuild(response, await processTokenResponse(body, config, keys));
+    if (response.status === 200) return rebuild(response, await processTokenResponse(body, config, keys, opKeys()));
     return rebuild(response, body);
   };
 }
@@ -42,7 +53,7 @@ function sameUrl(a: string, b: string): boolean {
   }
 }
 
-async function processTokenResponse(body: Uint8Array, config: Config, keys: KeyStore): Promise<Uint8Array> {
+async function processTokenResponse(body: Uint8Array, config: Config, keys: KeyStore, opKeys: OpKeys): Promise<Uint8Array> {
   const text = new TextDecoder().decode(body);
   if (!text.trimStart().startsWith('{')) return body; // not a JSON object: no id_token in it
   let json: unknown;
@@ -54,6 +65,9 @@ async function processTokenResponse(body: Uint8Array, config: Config, keys: KeyS
   if (typeof json !== 'object' || json === null || typeof (json as { id_token?: unknown }).id_token !== 'string') return body;
   const tokens = json as { id_token: string };
   const opened = await openToken(tokens.id_token, 'id_token', config.jose, keys.current.decryption);
+  await opKeys.verify(opened, 'id_token');
+  checkAudiences(opened.payload, 'id_token', config.clientId, config.jose.trustedAudiences);
+  checkIssuedAt(opened.payload, 'id_token', config.jose, true);
   return new TextEncoder().encode(JSON.stringify({ ...tokens, id_token: opened.jws }));
 }
 
@@ -62,6 +76,7 @@ async function processUserinfo(
   body: Uint8Array,
   config: Config,
   keys: KeyStore,
+  opKeys: OpKeys,
   endpoints: OpEndpoints,
 ): Promise<Uint8Array> {
   const contentType = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
@@ -84,6 +99,8 @@ async function processUserinfo(
   if (aud !== endpoints.clientId && !(Array.isArray(aud) && aud.includes(endpoints.clientId))) {
     throw new TokenRefusedError('userinfo', 'audience_mismatch', 'The userinfo response was refused: it is not for this client.');
   }
+  await opKeys.verify(opened, 'userinfo');
+  checkIssuedAt(opened.payload, 'userinfo', config.jose, false);
   return new TextEncoder().encode(opened.jws);
 }
 

@@ -8,6 +8,7 @@ import { BffError } from '../errors.js';
 import type { KeyStore } from '../keys.js';
 import { metadataProblems, OpMetadataError } from './metadata-check.js';
 import { createOpFetch, type OpEndpoints } from './op-fetch.js';
+import { OpKeys } from './op-keys.js';
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
@@ -21,13 +22,21 @@ export class OpenIdProvider {
   private endpoints: OpEndpoints | undefined;
   /** The fetch openid-client uses for every OP request (size caps, JOSE policy). */
   readonly fetch: oidc.CustomFetch;
+  /** The OP's published keys: verifies its signatures, encrypts request objects to it. */
+  readonly opKeys: OpKeys;
 
   constructor(
     private readonly config: Config,
     readonly keys: KeyStore,
     private readonly logger: Logger,
   ) {
-    this.fetch = createOpFetch(config, keys, () => this.endpoints);
+    this.fetch = createOpFetch(
+      config,
+      keys,
+      () => this.endpoints,
+      () => this.opKeys,
+    );
+    this.opKeys = new OpKeys(this.fetch, config.opTimeoutSeconds * 1000);
   }
 
   /** The OP's configuration; throws BffError(503 op_unavailable) while discovery fails. */
@@ -50,7 +59,7 @@ export class OpenIdProvider {
       const configuration = await oidc.discovery(
         config.issuer,
         config.clientId,
-        { client_id: config.clientId },
+        { client_id: config.clientId, [oidc.clockTolerance]: config.jose.clockToleranceSeconds },
         clientAuthentication(config, this.keys),
         {
           timeout: config.opTimeoutSeconds,
@@ -61,9 +70,9 @@ export class OpenIdProvider {
       const meta = configuration.serverMetadata();
       const problems = metadataProblems(meta, config, this.keys.current);
       if (problems.length > 0) throw new OpMetadataError(problems);
-      // Always verify the OP's signature, also on id_tokens from the token
-      // endpoint, where openid-client would otherwise trust TLS alone.
-      oidc.enableNonRepudiationChecks(configuration);
+      // The OP's signatures are verified by opKeys (op-fetch.ts), on every
+      // id_token and userinfo JWT, also where openid-client would trust TLS alone.
+      this.opKeys.use(meta.jwks_uri!);
       this.endpoints = { userinfo: meta.userinfo_endpoint, issuer: meta.issuer, clientId: config.clientId };
       this.current = configuration;
       this.failures = 0;
