@@ -8,6 +8,8 @@
 const FIXED_CODES = {
   invalid_login_param: [400],
   invalid_return_to: [400],
+  login_requires_navigation: [403], // a cross-site <img>, fetch or frame must not start a login (routes/login.ts)
+  too_many_logins: [429],
   invalid_state: [400],
   login_binding_mismatch: [400],
   invalid_authorization_response: [400],

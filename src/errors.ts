@@ -11,11 +11,15 @@ export class BffError extends Error {
     /** One of the catalogue's codes (src/error-codes.ts): TypeScript refuses any other. */
     readonly code: ErrorCode,
     readonly description: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; headers?: Record<string, string> },
   ) {
     super(description, options);
     this.name = 'BffError';
+    this.headers = options?.headers ?? {};
   }
+
+  /** Response headers the error comes with, e.g. Retry-After on 429. */
+  readonly headers: Record<string, string>;
 }
 
 export const badRequest = (code: ErrorCode, description: string) => new BffError(400, code, description);

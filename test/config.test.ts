@@ -69,6 +69,13 @@ describe('loadConfig', () => {
     ['BFF_SESSION_ABSOLUTE', { BFF_SESSION_IDLE: '3600', BFF_SESSION_ABSOLUTE: '600' }, /shorter than BFF_SESSION_IDLE/],
     ['BFF_TRUST_PROXY', { BFF_TRUST_PROXY: 'every$body' }, /hop count/],
     ['BFF_REDIS_PREFIX', { BFF_REDIS_PREFIX: 'has space' }, /letters/],
+    ['BFF_LOGIN_RATE_LIMIT', { BFF_LOGIN_RATE_LIMIT: '60' }, /<logins>\/<seconds>/],
+    ['BFF_LOGIN_RATE_LIMIT', { BFF_LOGIN_RATE_LIMIT: '0/60' }, /<logins>\/<seconds>/],
+    ['BFF_LOGIN_RATE_LIMIT', { BFF_LOGIN_RATE_LIMIT: '10/999999' }, /at most a day/],
+    ['BFF_MAX_TOKEN_AGE', { BFF_MAX_TOKEN_AGE: '604800' }, /whole number/],
+    ['BFF_CLOCK_TOLERANCE', { BFF_CLOCK_TOLERANCE: '-1' }, /whole number/],
+    ['BFF_TRUSTED_AUDIENCES', { BFF_TRUSTED_AUDIENCES: 'ok,bad\u0001aud' }, /not an audience value/],
+    ['BFF_DROP_CLAIMS', { BFF_DROP_CLAIMS: 'email,has space' }, /not a claim name/],
     // No setting turns on RSA1_5, dir or password-based key wrapping, nor unsigned or shared-secret signatures.
     ['BFF_JWE_ALGS', { BFF_JWE_ALGS: 'RSA-OAEP-256,RSA1_5' }, /does not support RSA1_5/],
     ['BFF_JWE_ALGS', { BFF_JWE_ALGS: 'dir' }, /does not support dir/],

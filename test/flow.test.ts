@@ -3,13 +3,17 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestOp } from './fixtures/op.js';
 import { assertNoTokens, getUser, login, sessionCookie, sessionIdOf, setCookies, type TestBff, sessionKey } from './helpers/harness.js';
-import { useStack, withStack, type TestRedis } from './helpers/stack.js';
+import { useStack, withStack, type Stack, type TestRedis } from './helpers/stack.js';
 
 describe('login flow with encrypted id_token and userinfo', () => {
   let op: TestOp;
   let bff: TestBff;
   let redis: TestRedis;
-  useStack({ redis: true }, (stack) => ({ op, bff, redis } = stack));
+  let stack: Stack;
+  useStack({ redis: true }, (started) => {
+    stack = started;
+    ({ op, bff, redis } = started);
+  });
 
   it('signs in, decrypts both responses and shows the merged claims at /bff/user', async () => {
     const browser = bff.browser();
@@ -20,8 +24,8 @@ describe('login flow with encrypted id_token and userinfo', () => {
     const user = await getUser(browser).expect(200);
     assert.equal(user.headers['cache-control'], 'no-store');
     assert.equal(user.body.claims.sub, 'alice');
-    assert.equal(user.body.claims.iss, op.issuer);
-    assert.equal(user.body.claims.aud, 'bff');
+    // Protocol claims are dropped by default (BFF_DROP_CLAIMS); the hashes and nonce always.
+    for (const name of ['iss', 'aud', 'sid', 'exp', 'iat', 'nonce', 'at_hash']) assert.equal(name in user.body.claims, false, name);
     // email and name are only in the (encrypted) userinfo: oidc-provider keeps them out of the id_token.
     assert.equal(user.body.claims.email, 'alice@example.com');
     assert.equal(user.body.claims.name, 'Alice Example');
@@ -29,6 +33,25 @@ describe('login flow with encrypted id_token and userinfo', () => {
     assert.match(user.body.logoutUrl, /^\/bff\/logout\?sid=[\w-]+$/);
     assert.ok(user.body.session.expiresAt > Date.now() / 1000);
     for (const res of [callback, user]) assertNoTokens(JSON.stringify({ headers: res.headers, body: res.text }));
+  });
+
+  it('BFF_DROP_CLAIMS chooses which claims /bff/user leaves out (never nonce or the hashes)', async () => {
+    const keepAll = await stack.startBff({ BFF_DROP_CLAIMS: 'none' });
+    const browser = keepAll.browser();
+    await login(browser);
+    const all = (await getUser(browser).expect(200)).body.claims;
+    assert.equal(all.iss, op.issuer);
+    assert.equal(all.aud, 'bff');
+    assert.equal(typeof all.exp, 'number');
+    assert.equal(all.nonce, undefined);
+    assert.equal(all.at_hash, undefined);
+    const dropEmail = await stack.startBff({ BFF_DROP_CLAIMS: 'email,email_verified' });
+    const other = dropEmail.browser();
+    await login(other);
+    const some = (await getUser(other).expect(200)).body.claims;
+    assert.equal(some.email, undefined);
+    assert.equal(some.iss, op.issuer);
+    assert.equal(some.name, 'Alice Example');
   });
 
   it('keeps the session in Redis with the tokens, and without the raw id_token', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import type { TestOp } from './fixtures/op.js';
 import { BFF_ORIGIN, authorizeAtOp, getUser, login, sessionCookie, setCookies, type TestBff } from './helpers/harness.js';
-import { useStack } from './helpers/stack.js';
+import { useStack, type Stack } from './helpers/stack.js';
 
 describe('/bff/login', () => {
   let op: TestOp;
@@ -27,7 +27,7 @@ describe('/bff/login', () => {
     assert.match(p.get('state')!, /^[\w-]{43}$/);
     assert.match(p.get('nonce')!, /^[\w-]{43}$/);
     assert.equal(res.headers['cache-control'], 'no-store');
-    const loginCookie = setCookies(res).find((c) => c.startsWith('bff-login='))!;
+    const loginCookie = setCookies(res).find((c) => c.startsWith('bff-login-'))!;
     assert.match(loginCookie, /HttpOnly/);
     assert.match(loginCookie, /SameSite=Lax/);
     assert.equal(sessionCookie(res), undefined, 'no session before login');
@@ -182,12 +182,21 @@ describe('/bff/callback', () => {
     await assertNoSession(res, browser);
   });
 
-  it('completes two logins started in two tabs of one browser, in either order', async () => {
+  it('completes two logins started in two tabs of one browser, in either order, each clearing only its own login cookie', async () => {
     const browser = bff.browser();
     const tabA = await authorizeAtOp(browser, 'alice');
     const tabB = await authorizeAtOp(browser, 'alice');
-    await browser.agent.get(tabB).expect(302);
-    await browser.agent.get(tabA).expect(302);
+    const second = await browser.agent.get(tabB).expect(302);
+    const cleared = setCookies(second).filter((c) => c.startsWith('bff-login-'));
+    assert.equal(cleared.length, 1, 'the callback clears its login cookie');
+    assert.match(cleared[0]!, /^bff-login-[\w-]{12}=;.*Expires=Thu, 01 Jan 1970/);
+    const first = await browser.agent.get(tabA).expect(302);
+    assert.notEqual(
+      setCookies(first)
+        .find((c) => c.startsWith('bff-login-'))!
+        .split('=')[0],
+      cleared[0]!.split('=')[0],
+    );
     await getUser(browser).expect(200);
   });
 
@@ -216,7 +225,7 @@ describe('cookies with an https public URL', () => {
 
   /** "name=value" of the cookie `name` a response sets, after checking its attributes. */
   const hostCookie = (res: { headers: Record<string, unknown> }, name: string, sameSite: string) => {
-    const line = setCookies(res).find((c) => c.startsWith(`${name}=`));
+    const line = setCookies(res).find((c) => c.startsWith(`${name}=`) || (name.endsWith('-') && c.startsWith(name)));
     assert.ok(line, `${name} is set`);
     // __Host-: Secure, Path=/, no Domain: the cookie belongs to this exact https origin.
     assert.match(line, /; Secure/i);
@@ -232,10 +241,10 @@ describe('cookies with an https public URL', () => {
     const browser = bff.browser();
     const start = await browser.agent.get('/bff/login').expect(302);
     assert.equal(
-      setCookies(start).some((c) => c.startsWith('bff-login=')),
+      setCookies(start).some((c) => c.startsWith('bff-login-')),
       false,
     );
-    const binding = hostCookie(start, '__Host-bff-login', 'Lax');
+    const binding = hostCookie(start, '__Host-bff-login-', 'Lax');
     const back = await browser.op.signIn(start.headers.location!);
     assert.equal(back.origin, origin);
     const callback = await request(bff.app)
@@ -263,5 +272,79 @@ describe('BFF_COOKIE_SAMESITE=lax', () => {
     assert.match(created!, /; SameSite=Lax/i);
     const slid = setCookies(await getUser(browser).expect(200)).find((c) => c.startsWith('bff-session='));
     assert.match(slid!, /; SameSite=Lax/i);
+  });
+});
+
+describe('login floods', () => {
+  let op: TestOp;
+  let bff: TestBff;
+  let stack: Stack;
+  useStack({ redis: true, env: { BFF_LOGIN_RATE_LIMIT: '3/60', BFF_TRUST_PROXY: 'loopback' } }, (started) => {
+    stack = started;
+    ({ op, bff } = started);
+  });
+  const loginKeys = async () => (await stack.redis.keys(`${bff.config.redisPrefix}login:*`)).length;
+
+  for (const [dest, mode] of [
+    ['image', 'no-cors'],
+    ['iframe', 'navigate'],
+    ['empty', 'cors'],
+    ['script', 'no-cors'],
+  ] as const) {
+    it(`starts no login for Sec-Fetch-Dest: ${dest}, Sec-Fetch-Mode: ${mode} (a cross-site <img>, frame or fetch)`, async () => {
+      const before = await loginKeys();
+      const res = await bff
+        .browser()
+        .agent.get('/bff/login')
+        .set('X-Forwarded-For', '203.0.113.50')
+        .set('Sec-Fetch-Dest', dest)
+        .set('Sec-Fetch-Mode', mode)
+        .expect(403);
+      assert.match(res.text, /login_requires_navigation/); // JSON, or the HTML page for a navigating frame
+      assert.equal(setCookies(res).length, 0, 'no login cookie');
+      assert.equal(await loginKeys(), before, 'no login transaction written');
+    });
+  }
+
+  it('starts a login for a top-level navigation, and for a browser that sends no fetch metadata', async () => {
+    const browser = bff.browser();
+    await browser.agent
+      .get('/bff/login')
+      .set('X-Forwarded-For', '203.0.113.51')
+      .set('Sec-Fetch-Dest', 'document')
+      .set('Sec-Fetch-Mode', 'navigate')
+      .set('Sec-Fetch-Site', 'cross-site')
+      .expect(302);
+    await browser.agent.get('/bff/login').set('X-Forwarded-For', '203.0.113.51').expect(302);
+  });
+
+  it('limits logins per client address across instances (429 with Retry-After), and other addresses keep signing in', async () => {
+    const other = await stack.startBff();
+    const from = (target: TestBff, address: string) => target.browser().agent.get('/bff/login').set('X-Forwarded-For', address);
+    await from(bff, '198.51.100.7').expect(302);
+    await from(other, '198.51.100.7').expect(302);
+    await from(bff, '198.51.100.7').expect(302);
+    const before = await loginKeys();
+    const limited = await from(other, '198.51.100.7').expect(429);
+    assert.equal(limited.body.error, 'too_many_logins');
+    assert.ok(Number(limited.headers['retry-after']) >= 1 && Number(limited.headers['retry-after']) <= 60);
+    assert.equal(await loginKeys(), before, 'a refused login writes no transaction');
+    assert.equal(setCookies(limited).length, 0);
+    await from(bff, '198.51.100.8').expect(302);
+    assert.match(bff.logs.text + other.logs.text, /"event":"login_rate_limited"/);
+    assert.doesNotMatch(bff.logs.text + other.logs.text, /198\.51\.100\.7/, 'no client address in the log line');
+  });
+
+  it('counts the address BFF_TRUST_PROXY vouches for, not one a client made up', async () => {
+    const untrusting = await stack.startBff({ BFF_TRUST_PROXY: '', BFF_REDIS_PREFIX: `sbff-test-${process.pid}-untrusting:` });
+    // Without a trusted proxy every request comes from the test's own address, whatever X-Forwarded-For says.
+    for (let i = 0; i < 3; i++) await untrusting.browser().agent.get('/bff/login').set('X-Forwarded-For', `192.0.2.${i}`).expect(302);
+    await untrusting.browser().agent.get('/bff/login').set('X-Forwarded-For', '192.0.2.99').expect(429);
+  });
+
+  it('is off with BFF_LOGIN_RATE_LIMIT=off', async () => {
+    const unlimited = await stack.startBff({ BFF_LOGIN_RATE_LIMIT: 'off' });
+    for (let i = 0; i < 5; i++) await unlimited.browser().agent.get('/bff/login').set('X-Forwarded-For', '198.51.100.9').expect(302);
+    void op;
   });
 });

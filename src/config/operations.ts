@@ -5,7 +5,7 @@ import { ConfigError, optional, parseEnum, parseFlag, parseInteger, type Env } f
 import type { Config, LogLevel } from './types.js';
 
 export type Deployment = Pick<Config, 'allowHttp' | 'production'>;
-export type OperationsConfig = Pick<Config, 'port' | 'logLevel' | 'trustProxy' | 'metrics'>;
+export type OperationsConfig = Pick<Config, 'port' | 'logLevel' | 'trustProxy' | 'metrics' | 'loginRateLimit'>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -19,11 +19,25 @@ export function parseOperations(env: Env): OperationsConfig {
     port: parseInteger(env, 'PORT', 3000, 0, 65535),
     logLevel: parseEnum(env, 'BFF_LOG_LEVEL', LOG_LEVELS, 'info'),
     trustProxy: parseTrustProxy(env),
+    loginRateLimit: parseLoginRateLimit(env),
     metrics: {
       port: optional(env, 'BFF_METRICS_PORT') === undefined ? undefined : parseInteger(env, 'BFF_METRICS_PORT', 0, 0, 65535),
       token: parseMetricsToken(env),
     },
   };
+}
+
+/** BFF_LOGIN_RATE_LIMIT: `<logins>/<seconds>` per client address, or `off`. */
+function parseLoginRateLimit(env: Env): Config['loginRateLimit'] {
+  const value = optional(env, 'BFF_LOGIN_RATE_LIMIT') ?? '60/60';
+  if (value === 'off') return undefined;
+  const match = /^(\d{1,6})\/(\d{1,6})$/.exec(value);
+  const count = Number(match?.[1]);
+  const windowSeconds = Number(match?.[2]);
+  if (!match || count < 1 || windowSeconds < 1 || windowSeconds > 86400) {
+    throw new ConfigError('BFF_LOGIN_RATE_LIMIT', 'must be <logins>/<seconds> (e.g. 60/60, at most a day) or off');
+  }
+  return { count, windowSeconds };
 }
 
 function parseTrustProxy(env: Env): Config['trustProxy'] {

@@ -6,8 +6,18 @@ import type { Config, RedisConfig } from './types.js';
 
 export type SessionConfig = Pick<
   Config,
-  'sessionSecrets' | 'sessionIdleSeconds' | 'sessionAbsoluteSeconds' | 'cookieSameSite' | 'redis' | 'redisCommandTimeoutMs' | 'redisPrefix'
+  | 'sessionSecrets'
+  | 'sessionIdleSeconds'
+  | 'sessionAbsoluteSeconds'
+  | 'cookieSameSite'
+  | 'redis'
+  | 'redisCommandTimeoutMs'
+  | 'redisPrefix'
+  | 'droppedClaims'
 >;
+
+/** Protocol claims that mean nothing to an SPA; BFF_DROP_CLAIMS replaces the list. */
+export const DEFAULT_DROPPED_CLAIMS = ['iss', 'aud', 'azp', 'sid', 'exp', 'iat', 'nbf', 'jti'];
 
 const REDIS_URL_FORMAT = /^rediss?:\/\/[^\s,]+$/;
 
@@ -32,7 +42,23 @@ export function parseSession(env: Env, production: boolean): SessionConfig {
     cookieSameSite: parseEnum(env, 'BFF_COOKIE_SAMESITE', ['strict', 'lax'] as const, 'strict'),
     redisCommandTimeoutMs: parseInteger(env, 'BFF_REDIS_TIMEOUT', 2000, 50, 60000),
     redisPrefix: parseRedisPrefix(env),
+    droppedClaims: parseDroppedClaims(env),
   };
+}
+
+/** BFF_DROP_CLAIMS: comma-separated claim names, or `none`. */
+function parseDroppedClaims(env: Env): string[] {
+  const value = optional(env, 'BFF_DROP_CLAIMS');
+  if (value === undefined) return DEFAULT_DROPPED_CLAIMS;
+  if (value === 'none') return [];
+  const names = value
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  for (const name of names) {
+    if (!/^[\w.:-]{1,128}$/.test(name)) throw new ConfigError('BFF_DROP_CLAIMS', `"${name.slice(0, 40)}" is not a claim name`);
+  }
+  return names;
 }
 
 function parseRedis(env: Env): RedisConfig | undefined {

@@ -82,6 +82,10 @@ export interface Config {
   authParams: Record<string, string>;
   /** Names of authorization parameters /bff/login may take from its query. */
   loginParams: string[];
+  /** At most `count` logins per client address in `windowSeconds`; undefined: no limit (BFF_LOGIN_RATE_LIMIT=off). */
+  loginRateLimit: { count: number; windowSeconds: number } | undefined;
+  /** id_token and userinfo claims kept from /bff/user (BFF_DROP_CLAIMS). */
+  droppedClaims: string[];
   /** /metrics: on its own port, and/or on the main port behind a bearer token; neither: not served. */
   metrics: { port: number | undefined; token: string | undefined };
   api: {

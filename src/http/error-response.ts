@@ -13,6 +13,7 @@ import { sendJson, sendNoStore } from './respond.js';
 
 function sendError(req: IncomingMessage, res: ServerResponse, error: BffError): void {
   res.statusCode = error.status;
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
   if (wantsHtml(req)) sendNoStore(res, 'text/html; charset=utf-8', errorPage(error));
   else sendJson(res, { error: error.code, error_description: error.description });
 }

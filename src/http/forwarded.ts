@@ -20,3 +20,8 @@ export function compileTrust(value: Config['trustProxy']): TrustProxy {
 export function forwardedFor(req: IncomingMessage, trust: TrustProxy): string {
   return proxyaddr.all(req, trust).reverse().join(', ');
 }
+
+/** The client's address: the first hop BFF_TRUST_PROXY does not vouch for (Express's req.ip). */
+export function clientAddress(req: IncomingMessage, trust: TrustProxy): string {
+  return proxyaddr(req, trust);
+}

@@ -18,10 +18,10 @@ export interface AuthorizationRequest {
   transaction: Omit<LoginTransaction, 'binding'>;
 }
 
-// Protocol-only claims: they mean nothing to the SPA. Aggregated and distributed
-// claims (OIDC Core 5.6.2) are dropped, not resolved: `_claim_sources` may carry
-// an access token for another claims provider, which must never reach the browser.
-const PROTOCOL_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash', '_claim_names', '_claim_sources'];
+// Dropped whatever BFF_DROP_CLAIMS says. Aggregated and distributed claims
+// (OIDC Core 5.6.2) are dropped, not resolved: `_claim_sources` may carry an
+// access token for another claims provider, which must never reach the browser.
+const ALWAYS_DROPPED_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash', '_claim_names', '_claim_sources'];
 
 export interface CompletedLogin {
   user: SessionUser;
@@ -135,7 +135,7 @@ export class CodeFlow {
     }
 
     const claims: Record<string, unknown> = { ...userinfo, ...idClaims };
-    for (const name of PROTOCOL_CLAIMS) delete claims[name];
+    for (const name of [...ALWAYS_DROPPED_CLAIMS, ...this.config.droppedClaims]) delete claims[name];
     const expiresIn = response.expiresIn();
     return {
       user: {

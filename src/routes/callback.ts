@@ -11,7 +11,7 @@ import type { CodeFlow } from '../oidc/code-flow.js';
 import type { OpenIdProvider } from '../oidc/provider.js';
 import type { Sessions } from '../session/sessions.js';
 import type { Stores } from '../store/stores.js';
-import { loginBinding, loginCookieName } from './login.js';
+import { clearLoginCookie, loginBinding, loginCookieName } from './login.js';
 
 const STATE_FORMAT = /^[A-Za-z0-9_-]{16,128}$/;
 
@@ -25,7 +25,6 @@ export interface CallbackRouteOptions {
 }
 
 export function callbackRoute({ config, provider, stores, sessions, codeFlow, metrics }: CallbackRouteOptions): Handler {
-  const loginCookie = loginCookieName(config);
   return async (req, res) => {
     const query = queryOf(req);
     const state = queryParam(query, 'state');
@@ -33,7 +32,11 @@ export function callbackRoute({ config, provider, stores, sessions, codeFlow, me
       throw badRequest('invalid_state', 'The login response has no valid state; start the login again.');
     }
     checkResponseShape(query);
-    const taken = await stores.loginTransactions.take(state, loginBinding(req.headers.cookie, loginCookie));
+    const loginCookie = loginCookieName(config, state);
+    const binding = loginBinding(req.headers.cookie, loginCookie);
+    // The binding has served once the transaction is taken, whatever the outcome.
+    if (binding !== undefined) clearLoginCookie(res, config, loginCookie);
+    const taken = await stores.loginTransactions.take(state, binding);
     if (taken.status === 'unknown') {
       throw badRequest('invalid_state', 'This login is unknown, expired or already completed; start the login again.');
     }

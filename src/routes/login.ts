@@ -1,10 +1,13 @@
 // GET /bff/login?returnTo=/path: starts the authorization code flow.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { Config } from '../config.js';
-import { badRequest } from '../errors.js';
+import { BffError, badRequest } from '../errors.js';
 import { cookieName, isHttps } from '../http/cookies.js';
 import type { Handler } from '../http/endpoints.js';
+import type { LoggedRequest } from '../http/request-log.js';
+import { clientAddress, compileTrust, type TrustProxy } from '../http/forwarded.js';
 import { queryOf, queryParam } from '../http/request-url.js';
 import { redirect } from '../http/respond.js';
 import { parseReturnTo } from '../http/return-to.js';
@@ -19,40 +22,69 @@ export const LOGIN_TIMEOUT_SECONDS = 600;
 const BINDING_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 const MAX_PARAM_LENGTH = 512;
 
-/** The login-binding cookie ties the callback to the browser that started the login. */
-export const loginCookieName = (config: Config) => cookieName(config, 'bff-login');
+/**
+ * The login-binding cookie ties the callback to the browser that started the
+ * login. One per login, named after its state, so that the callback clears
+ * exactly its own and a login in another tab keeps its cookie.
+ */
+export const loginCookieName = (config: Config, state: string) =>
+  cookieName(config, `bff-login-${createHash('sha256').update(state).digest('base64url').slice(0, 12)}`);
+
+// Fetch metadata (Sec-Fetch-*): a login starts only as a top-level navigation,
+// never from a cross-site <img>, a fetch or a frame. Browsers that do not send
+// the headers are not refused.
+const NAVIGATION_DESTS = ['document', 'empty'];
 
 export interface LoginRouteOptions {
   config: Config;
   provider: OpenIdProvider;
-  stores: Pick<Stores, 'loginTransactions'>;
+  stores: Pick<Stores, 'loginTransactions' | 'rateLimits'>;
   codeFlow: CodeFlow;
   metrics: BffMetrics;
 }
 
 export function loginRoute({ config, provider, stores, codeFlow, metrics }: LoginRouteOptions): Handler {
-  const cookie = loginCookieName(config);
-  const secure = isHttps(config);
+  const trust = compileTrust(config.trustProxy);
   return async (req, res) => {
+    checkNavigation(req);
     const query = queryOf(req);
     const returnTo = parseReturnTo(queryParam(query, 'returnTo'), config.publicUrl);
     const extraParams = loginParams(query, config);
+    // Before any cost: the OP's PAR endpoint, a key pair, a Redis record.
+    await checkRate(req, config, stores, trust);
     const request = await codeFlow.buildAuthorizationRequest(await provider.configuration(), returnTo, extraParams);
-    // Tabs of one browser share the binding, so concurrent logins all complete.
-    const binding = loginBinding(req.headers.cookie, cookie) ?? randomBytes(32).toString('base64url');
+    const binding = randomBytes(32).toString('base64url');
+    const cookie = loginCookieName(config, request.state);
     await stores.loginTransactions.save(request.state, { ...request.transaction, binding }, LOGIN_TIMEOUT_SECONDS);
-    const attributes = {
-      httpOnly: true,
-      secure,
-      sameSite: 'lax', // must come back on the OP's cross-site redirect to /bff/callback
-      path: '/',
-      maxAge: LOGIN_TIMEOUT_SECONDS,
-      expires: new Date(Date.now() + LOGIN_TIMEOUT_SECONDS * 1000),
-    } as const;
-    res.appendHeader('Set-Cookie', serializeCookie(cookie, binding, attributes));
+    res.appendHeader('Set-Cookie', serializeCookie(cookie, binding, loginCookieAttributes(config, LOGIN_TIMEOUT_SECONDS)));
     metrics.loginsStarted.inc();
     redirect(res, request.url.href);
   };
+}
+
+function checkNavigation(req: LoggedRequest): void {
+  const dest = req.headers['sec-fetch-dest'];
+  const mode = req.headers['sec-fetch-mode'];
+  if ((dest !== undefined && !NAVIGATION_DESTS.includes(dest)) || (mode !== undefined && mode !== 'navigate')) {
+    throw new BffError(403, 'login_requires_navigation', 'A login starts only when the browser navigates to /bff/login.');
+  }
+}
+
+/** BFF_LOGIN_RATE_LIMIT: logins per client address, counted across instances. */
+async function checkRate(req: LoggedRequest, config: Config, stores: Pick<Stores, 'rateLimits'>, trust: TrustProxy): Promise<void> {
+  const limit = config.loginRateLimit;
+  if (limit === undefined) return;
+  const { allowed, retryAfterSeconds } = await stores.rateLimits.hit(
+    `login:${clientAddress(req, trust)}`,
+    limit.count,
+    limit.windowSeconds,
+  );
+  if (!allowed) {
+    req.log.warn({ event: 'login_rate_limited' }, 'too many logins from one client address');
+    throw new BffError(429, 'too_many_logins', 'Too many sign-ins from this address; try again shortly.', {
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    });
+  }
 }
 
 /** The BFF_LOGIN_PARAMS the query carries; others are ignored, malformed ones refused. */
@@ -73,6 +105,21 @@ function loginParams(query: URLSearchParams, config: Config): Record<string, str
     params[name] = value;
   }
   return params;
+}
+
+function loginCookieAttributes(config: Config, maxAge: number) {
+  return {
+    httpOnly: true,
+    secure: isHttps(config),
+    sameSite: 'lax', // must come back on the OP's cross-site redirect to /bff/callback
+    path: '/',
+    maxAge,
+    expires: new Date(Date.now() + maxAge * 1000),
+  } as const;
+}
+
+export function clearLoginCookie(res: ServerResponse, config: Config, name: string): void {
+  res.appendHeader('Set-Cookie', serializeCookie(name, '', { ...loginCookieAttributes(config, 0), expires: new Date(0) }));
 }
 
 /** The login-binding cookie's value, if it is well-formed. */

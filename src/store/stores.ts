@@ -1,13 +1,14 @@
 // Where server-side state lives: Redis in production, process memory
 // otherwise (development only; config.ts refuses it in production). This
 // module makes the connection and the small stores that are not the session:
-// login transactions, locks, the replay guard. The session's own data and
+// login transactions, locks, the replay guard, rate limits. The session's own data and
 // index are session/session-store.ts's, on the same connection.
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { memoryLocks, redisLocks, type Locks } from './locks.js';
 import { MemoryLoginTransactionStore, RedisLoginTransactionStore, type LoginTransactionStore } from './login-transactions.js';
 import { connectRedis, storeFailure, withCommandTimeout, withinTimeout, type Redis } from './redis.js';
+import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from './rate-limits.js';
 import { memoryReplayGuard, redisReplayGuard, type ReplayGuard } from './replay-guard.js';
 
 export interface Stores {
@@ -18,6 +19,7 @@ export interface Stores {
   loginTransactions: LoginTransactionStore;
   locks: Locks;
   replay: ReplayGuard;
+  rateLimits: RateLimiter;
   /** Resolves when the store answers; rejects (503) otherwise. */
   ping(): Promise<void>;
   /** Resolves once the store is connected (at once for memory). */
@@ -55,6 +57,7 @@ function redisStores(config: Config, logger: Logger): Stores {
     loginTransactions: new RedisLoginTransactionStore(client, `${prefix}login:`),
     locks: redisLocks(client, `${prefix}lock:`),
     replay: redisReplayGuard(client, `${prefix}idx:seen:`),
+    rateLimits: redisRateLimiter(client, `${prefix}rate:`),
     ping: () => storeFailure(withinTimeout(connection.ping(), config.redisCommandTimeoutMs, 'Redis PING')),
     ready: () => ready,
     close: async () => {
@@ -70,6 +73,7 @@ function memoryStores(prefix: string): Stores {
     loginTransactions: new MemoryLoginTransactionStore(),
     locks: memoryLocks(),
     replay: memoryReplayGuard(),
+    rateLimits: memoryRateLimiter(),
     ping: async () => {},
     ready: async () => {},
     close: async () => {},
