@@ -22,6 +22,8 @@ const FIXED_CODES = {
   method_not_allowed: [405], // TRACE, TRACK and CONNECT are never relayed (routes/api-proxy.ts)
   invalid_path: [400],
   request_too_large: [413],
+  request_timeout: [408], // an API request body that stopped arriving (BFF_API_BODY_TIMEOUT)
+  too_many_requests: [429], // BFF_API_MAX_IN_FLIGHT
   upstream_unreachable: [502],
   upstream_timeout: [504],
   // 400 from the routes (and as an OP authorization error); 413 and 415 when body-parser refuses a body (http/error-response.ts).

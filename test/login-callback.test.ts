@@ -290,6 +290,7 @@ describe('login floods', () => {
     ['iframe', 'navigate'],
     ['empty', 'cors'],
     ['script', 'no-cors'],
+    ['empty', 'no-cors'], // <link rel=prefetch>
   ] as const) {
     it(`starts no login for Sec-Fetch-Dest: ${dest}, Sec-Fetch-Mode: ${mode} (a cross-site <img>, frame or fetch)`, async () => {
       const before = await loginKeys();
@@ -306,7 +307,7 @@ describe('login floods', () => {
     });
   }
 
-  it('starts a login for a top-level navigation, and for a browser that sends no fetch metadata', async () => {
+  it('starts a login for a top-level navigation, and for a client that sends no Sec-Fetch-Dest', async () => {
     const browser = bff.browser();
     await browser.agent
       .get('/bff/login')
@@ -316,6 +317,8 @@ describe('login floods', () => {
       .set('Sec-Fetch-Site', 'cross-site')
       .expect(302);
     await browser.agent.get('/bff/login').set('X-Forwarded-For', '203.0.113.51').expect(302);
+    // Node's fetch (a test, a server-side client) sends Sec-Fetch-Mode: cors but no destination.
+    await browser.agent.get('/bff/login').set('X-Forwarded-For', '203.0.113.51').set('Sec-Fetch-Mode', 'cors').expect(302);
   });
 
   it('limits logins per client address across instances (429 with Retry-After), and other addresses keep signing in', async () => {

@@ -9,6 +9,9 @@ export function parseApi(env: Env, allowHttp: boolean): Config['api'] {
     timeoutMs: parseInteger(env, 'BFF_API_TIMEOUT', 30000, 100, 600000),
     connectTimeoutMs: parseInteger(env, 'BFF_API_CONNECT_TIMEOUT', 5000, 100, 60000),
     maxBodyBytes: parseInteger(env, 'BFF_API_MAX_BODY', 10 * 1024 * 1024, 0, 1024 * 1024 * 1024),
+    bodyIdleTimeoutMs: parseInteger(env, 'BFF_API_BODY_TIMEOUT', 10000, 100, 600000),
+    maxSockets: parseInteger(env, 'BFF_API_MAX_SOCKETS', 256, 1, 65536),
+    maxInFlight: parseInteger(env, 'BFF_API_MAX_IN_FLIGHT', 64, 1, 65536),
   };
 }
 

@@ -95,6 +95,12 @@ export interface Config {
     connectTimeoutMs: number;
     /** Largest request body proxied, bytes. */
     maxBodyBytes: number;
+    /** Longest silence within a request body being proxied, ms. */
+    bodyIdleTimeoutMs: number;
+    /** Upstream connections per origin. */
+    maxSockets: number;
+    /** Calls one client (address; session) may have in flight. */
+    maxInFlight: number;
   };
 }
 

@@ -30,10 +30,11 @@ const MAX_PARAM_LENGTH = 512;
 export const loginCookieName = (config: Config, state: string) =>
   cookieName(config, `bff-login-${createHash('sha256').update(state).digest('base64url').slice(0, 12)}`);
 
-// Fetch metadata (Sec-Fetch-*): a login starts only as a top-level navigation,
-// never from a cross-site <img>, a fetch or a frame. Browsers that do not send
-// the headers are not refused.
-const NAVIGATION_DESTS = ['document', 'empty'];
+// Fetch metadata: a login starts only as a top-level navigation
+// (Sec-Fetch-Dest: document), never for a cross-site <img>, a prefetch, a
+// fetch() or a frame. Browsers that do not send the header are not refused,
+// nor are non-browser clients (Node's fetch says Sec-Fetch-Mode: cors of
+// every request, so the mode is not consulted: the destination says it all).
 
 export interface LoginRouteOptions {
   config: Config;
@@ -64,8 +65,7 @@ export function loginRoute({ config, provider, stores, codeFlow, metrics }: Logi
 
 function checkNavigation(req: LoggedRequest): void {
   const dest = req.headers['sec-fetch-dest'];
-  const mode = req.headers['sec-fetch-mode'];
-  if ((dest !== undefined && !NAVIGATION_DESTS.includes(dest)) || (mode !== undefined && mode !== 'navigate')) {
+  if (dest !== undefined && dest !== 'document') {
     throw new BffError(403, 'login_requires_navigation', 'A login starts only when the browser navigates to /bff/login.');
   }
 }
