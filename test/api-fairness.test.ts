@@ -56,9 +56,9 @@ describe('API proxy fair sharing', () => {
   const get = (path: string, address: string) => bff.browser().agent.get(path).set('X-CSRF', '1').set('X-Forwarded-For', address);
 
   it('serves other clients while one holds its limit of stalled uploads, refuses that client more (429), and cuts the stalls off (408)', async () => {
-    const before = api.requests.length;
+    const before = api.arrivals.value;
     const stalls = [stalledUpload(bff, '198.51.100.66'), stalledUpload(bff, '198.51.100.66')];
-    await api.arrived(before + 2);
+    await api.arrivals.reached(before + 2);
     const more = await get('/bff/api/open/status', '198.51.100.66').expect(429);
     assert.equal(more.body.error, 'too_many_requests');
     assert.equal(more.headers['retry-after'], '1');
@@ -75,10 +75,10 @@ describe('API proxy fair sharing', () => {
   });
 
   it('bounds the wait for a pooled upstream socket by BFF_API_CONNECT_TIMEOUT', async () => {
-    const before = api.requests.length;
+    const before = api.arrivals.value;
     // Three clients hold the three sockets with slow calls (the API answers them after 3 s).
     const slow = ['192.0.2.1', '192.0.2.2', '192.0.2.3'].map((address) => get('/bff/api/open/slow/3000', address).then((r) => r.status));
-    await api.arrived(before + 3);
+    await api.arrivals.reached(before + 3);
     let slowDone = false;
     void Promise.all(slow).then(() => (slowDone = true));
     const waited = await get('/bff/api/open/status', '192.0.2.4');
@@ -86,5 +86,54 @@ describe('API proxy fair sharing', () => {
     assert.equal(waited.body.error, 'upstream_timeout');
     assert.equal(slowDone, false, 'the fourth call waited for a socket until the slow calls ended');
     assert.deepEqual(await Promise.all(slow), [200, 200, 200]);
+  });
+
+  it('cancels the upstream call when the browser goes away', { timeout: 4000 }, async () => {
+    const before = api.arrivals.value;
+    const abandoned = api.abandonments.value;
+    const { port } = new URL(bff.url);
+    const request = http.get({
+      host: '127.0.0.1',
+      port,
+      path: '/bff/api/open/slow/5000',
+      headers: { 'x-csrf': '1', 'x-forwarded-for': '192.0.2.20' },
+    });
+    request.on('error', () => {});
+    await api.arrivals.reached(before + 1);
+    request.destroy();
+    await api.abandonments.reached(abandoned + 1); // the API sees its caller leave, long before its 5 s answer
+  });
+});
+
+describe('API proxy: an upstream that stalls mid-body', () => {
+  let api: TestApi;
+  let bff: TestBff;
+  useStack(
+    {
+      api: true,
+      env: ({ api: started }) => ({
+        BFF_API_ROUTES: JSON.stringify([{ path: '/bff/api/files', target: `${started.url}/files`, token: 'none' }]),
+        BFF_API_TIMEOUT: '500',
+      }),
+    },
+    (stack) => ({ api, bff } = stack),
+  );
+
+  it('ends the browser response instead of holding both sockets for ever', async () => {
+    const { port } = new URL(bff.url);
+    const outcome = await new Promise<{ status: number; received: number; complete: boolean }>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port, path: '/bff/api/files/gated-download', headers: { 'x-csrf': '1' } }, (res) => {
+          let received = 0;
+          res.on('data', (d: Buffer) => (received += d.length));
+          res.once('close', () => resolve({ status: res.statusCode!, received, complete: res.complete }));
+        })
+        .once('error', reject);
+    });
+    assert.equal(outcome.status, 200);
+    assert.equal(outcome.received, 1024 * 1024, 'the first megabyte came through');
+    assert.equal(outcome.complete, false, 'the response was cut off, not passed as complete');
+    await api.abandonments.reached(1);
+    api.gates.releaseDownload();
   });
 });

@@ -23,7 +23,7 @@ describe('OpenID RP conformance modules (every token inside a JWE)', () => {
   let stack: Stack<HostileOp>;
   let op: HostileOp;
   let bff: TestBff;
-  useStack({ hostile: true, env: { BFF_JWS_ALGS: 'PS256,RS256,ES256' } }, (s) => {
+  useStack({ hostile: true, env: { BFF_JWS_ALGS: 'PS256,RS256,ES256', BFF_LOGIN_PARAMS: 'max_age' } }, (s) => {
     stack = s;
     ({ op, bff } = s);
   });
@@ -144,6 +144,23 @@ describe('OpenID RP conformance modules (every token inside a JWE)', () => {
     const lenient = await stack.startBff({ BFF_MAX_TOKEN_AGE: '3600' });
     op.tamper.idToken = idToken((c) => ({ ...c, iat: now() - 700 }));
     await expectLogin(lenient);
+  });
+
+  it('max_age: an auth_time older than the requested max_age, or none at all, is refused', async () => {
+    const attempt = async () => {
+      const browser = bff.browser();
+      const start = await browser.agent.get('/bff/login?max_age=60').expect(302);
+      const back = await browser.op.signIn(start.headers.location!);
+      const res = await browser.agent.get(back.pathname + back.search);
+      op.tamper = {};
+      return res;
+    };
+    op.tamper.idToken = idToken((c) => ({ ...c, auth_time: now() - 3600 }));
+    assert.equal((await attempt()).body.error, 'id_token_auth_time_invalid');
+    op.tamper.idToken = idToken(without('auth_time'));
+    assert.equal((await attempt()).body.error, 'id_token_invalid');
+    op.tamper.idToken = idToken((c) => ({ ...c, auth_time: now() - 10 }));
+    assert.equal((await attempt()).status, 302);
   });
 
   it('fapi1-advanced-final-client-test-invalid-expired-exp', async () => {
