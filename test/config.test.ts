@@ -64,6 +64,11 @@ describe('loadConfig', () => {
     ['PORT', { PORT: '70000' }, /whole number/],
     ['BFF_LOG_LEVEL', { BFF_LOG_LEVEL: 'loud' }, /one of/],
     ['BFF_ALLOW_HTTP', { BFF_ALLOW_HTTP: 'yes' }, /1\/true/],
+    [
+      'BFF_ALLOW_HTTP',
+      { BFF_ALLOW_HTTP: '1', NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379' },
+      /refused with NODE_ENV=production/,
+    ],
     ['BFF_COOKIE_SAMESITE', { BFF_COOKIE_SAMESITE: 'none' }, /strict, lax/],
     ['BFF_DPOP', { BFF_DPOP: 'yes' }, /auto, on, off/],
     ['BFF_SESSION_ABSOLUTE', { BFF_SESSION_IDLE: '3600', BFF_SESSION_ABSOLUTE: '600' }, /shorter than BFF_SESSION_IDLE/],

@@ -11,7 +11,12 @@ const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debu
 
 /** Read first: the URL checks (http allowed?) and the session store (memory allowed?) depend on them. */
 export function parseDeployment(env: Env): Deployment {
-  return { allowHttp: parseFlag(env, 'BFF_ALLOW_HTTP'), production: env.NODE_ENV === 'production' };
+  const production = env.NODE_ENV === 'production';
+  const allowHttp = parseFlag(env, 'BFF_ALLOW_HTTP');
+  if (production && allowHttp) {
+    throw new ConfigError('BFF_ALLOW_HTTP', 'is for local development only and is refused with NODE_ENV=production');
+  }
+  return { allowHttp, production };
 }
 
 export function parseOperations(env: Env): OperationsConfig {
