@@ -9,6 +9,9 @@ import { ConfigError, type Env } from './env.js';
 import type { Config, Profile } from './types.js';
 import type { KeySet } from '../keys.js';
 
+/** What FTN requires encrypted, whatever BFF_REQUIRE_ENCRYPTION lists besides. */
+const FTN_ENCRYPTED_ITEMS = ['id_token', 'userinfo'] as const;
+
 export const FTN_ACR_VALUES = ['http://ftn.ficora.fi/2017/loa2', 'http://ftn.ficora.fi/2017/loa3'];
 
 export function profileDefaults(profile: Profile): Env {
@@ -51,7 +54,9 @@ export function checkProfile(config: Config): void {
 
   if (config.profile === 'ftn') {
     if (config.requestObject === 'none') refuse('BFF_REQUEST_OBJECT', 'none (unsigned authorization requests)');
-    if (!config.jose.requireEncryption) refuse('BFF_REQUIRE_ENCRYPTION', 'false');
+    // FTN's floor: id_tokens and userinfo encrypted (logout tokens and JARM as configured).
+    const plaintext = FTN_ENCRYPTED_ITEMS.filter((item) => !config.jose.requireEncryption.includes(item));
+    if (plaintext.length > 0) refuse('BFF_REQUIRE_ENCRYPTION', `accepting ${plaintext.join(' and ')} in plaintext`);
     const weakAlgs = config.jose.jweAlgs.filter((alg) => !FTN_JWE_ALGS.includes(alg));
     if (weakAlgs.length > 0) refuse('BFF_JWE_ALGS', weakAlgs.join(', '));
     const acr = (config.authParams.acr_values ?? '').split(' ').filter(Boolean);

@@ -61,7 +61,8 @@ export async function openToken(token: string, kind: TokenKind, policy: JoseConf
     return { ...openJws(inner, policy, refuse), encrypted: true };
   }
   if (parts.length === 3) {
-    if (policy.requireEncryption) throw refuse('not_encrypted', 'it is not encrypted, and this BFF requires encryption');
+    if (policy.requireEncryption.includes(kind))
+      throw refuse('not_encrypted', `it is not encrypted, and this BFF requires ${kind} encrypted`);
     return { ...openJws(token, policy, refuse), encrypted: false };
   }
   throw refuse('malformed', 'it is not a compact JWT');

@@ -40,28 +40,7 @@ export function metadataProblems(meta: oidc.ServerMetadata, config: Config, keys
     lacks('id_token_signing_alg_values_supported', `any of ${config.jose.jwsAlgs.join(', ')}`, 'BFF_JWS_ALGS');
   }
 
-  if (config.jose.requireEncryption) {
-    const keyAlgs = new Set(
-      keys.decryption.flatMap((k) => (k.alg ? [k.alg] : config.jose.jweAlgs.filter((alg) => ECDH_ES_ALGS.includes(alg)))),
-    );
-    const usableAlgs = [...keyAlgs].filter((alg) => config.jose.jweAlgs.includes(alg));
-    const targets = meta.userinfo_endpoint ? (['id_token', 'userinfo'] as const) : (['id_token'] as const);
-    for (const target of targets) {
-      const algField = `${target}_encryption_alg_values_supported` as const;
-      const encField = `${target}_encryption_enc_values_supported` as const;
-      const algs = meta[algField];
-      if (!Array.isArray(algs)) {
-        problems.push(`${algField} is not advertised: the OP does not say it can encrypt ${target} (BFF_REQUIRE_ENCRYPTION)`);
-        continue;
-      }
-      if (!algs.some((alg) => usableAlgs.includes(alg)))
-        lacks(algField, `any of ${usableAlgs.join(', ')}`, 'the "enc" keys in BFF_KEYS and BFF_JWE_ALGS');
-      const encs = meta[encField];
-      if (Array.isArray(encs) && !encs.some((enc) => config.jose.jweEncs.includes(enc))) {
-        lacks(encField, `any of ${config.jose.jweEncs.join(', ')}`, 'BFF_JWE_ENCS');
-      }
-    }
-  }
+  problems.push(...encryptionProblems(meta, config, keys));
 
   if (config.requestObject !== 'none') {
     if (meta.request_parameter_supported === false)
@@ -96,5 +75,46 @@ export function metadataProblems(meta: oidc.ServerMetadata, config: Config, keys
     problems.push('authorization_response_iss_parameter_supported is not true (BFF_PROFILE=fapi2 requires RFC 9207)');
   }
   if (!meta.jwks_uri) problems.push("jwks_uri is missing: the OP's signatures cannot be verified");
+  return problems;
+}
+
+// Each item BFF_REQUIRE_ENCRYPTION lists must be one the OP says it can encrypt, to a key this BFF holds.
+// Logout tokens have no such metadata; the authorization response's is JARM's (authorization_encryption_*).
+const ENCRYPTION_METADATA = {
+  id_token: 'id_token_encryption',
+  userinfo: 'userinfo_encryption',
+  authorization_response: 'authorization_encryption',
+} as const;
+
+function encryptionProblems(meta: oidc.ServerMetadata, config: Config, keys: KeySet): string[] {
+  const problems: string[] = [];
+  const required = config.jose.requireEncryption;
+  const keyAlgs = new Set(
+    keys.decryption.flatMap((k) => (k.alg ? [k.alg] : config.jose.jweAlgs.filter((alg) => ECDH_ES_ALGS.includes(alg)))),
+  );
+  const usableAlgs = [...keyAlgs].filter((alg) => config.jose.jweAlgs.includes(alg));
+  for (const item of ['id_token', 'userinfo', 'authorization_response'] as const) {
+    if (!required.includes(item) || (item === 'userinfo' && !meta.userinfo_endpoint)) continue;
+    const algField = `${ENCRYPTION_METADATA[item]}_alg_values_supported`;
+    const encField = `${ENCRYPTION_METADATA[item]}_enc_values_supported`;
+    const algs = meta[algField];
+    if (!Array.isArray(algs)) {
+      // Name the setting that would fit: the same list without this item.
+      const others = required.filter((other) => other !== item);
+      const fitting = others.length > 0 ? others.join(',') : 'false';
+      problems.push(
+        `${algField} is not advertised: the OP does not say it can encrypt ${item} (BFF_REQUIRE_ENCRYPTION requires it; ` +
+          `if the OP sends ${item} unencrypted, set BFF_REQUIRE_ENCRYPTION=${fitting})`,
+      );
+      continue;
+    }
+    if (!algs.some((alg) => usableAlgs.includes(alg as string))) {
+      problems.push(`${algField} lacks any of ${usableAlgs.join(', ')} (the "enc" keys in BFF_KEYS and BFF_JWE_ALGS, for ${item})`);
+    }
+    const encs = meta[encField];
+    if (Array.isArray(encs) && !encs.some((enc) => config.jose.jweEncs.includes(enc as string))) {
+      problems.push(`${encField} lacks any of ${config.jose.jweEncs.join(', ')} (BFF_JWE_ENCS, for ${item})`);
+    }
+  }
   return problems;
 }

@@ -66,7 +66,7 @@ async function processUserinfo(
 ): Promise<Uint8Array> {
   const contentType = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
   if (contentType !== 'application/jwt') {
-    if (config.jose.requireEncryption) {
+    if (config.jose.requireEncryption.includes('userinfo')) {
       throw new TokenRefusedError(
         'userinfo',
         'not_encrypted',

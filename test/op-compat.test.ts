@@ -1,0 +1,86 @@
+// Issue 13: OPs as they are. Each behaviour of an independent OP is mimicked
+// with oidc-provider (configured, or wrapped by the hostile proxy), and the
+// BFF works with it securely: per-item encryption, settings taken from the
+// OP, exact assertion audiences, step-named errors.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { getUser, keysFor, login, staticEnv } from './helpers/harness.js';
+import { withStack } from './helpers/stack.js';
+
+// The registration of an OP that encrypts id_tokens and answers userinfo as plain JSON (Curity's encrypted ID tokens).
+const ID_TOKEN_ONLY = {
+  userinfo_signed_response_alg: undefined,
+  userinfo_encrypted_response_alg: undefined,
+  userinfo_encrypted_response_enc: undefined,
+};
+
+describe('BFF_REQUIRE_ENCRYPTION per item', () => {
+  it('parses true, false and lists; refuses unknown items and authorization_response without JARM', async () => {
+    const keys = await keysFor();
+    const required = async (value: string | undefined) =>
+      (await loadConfig(staticEnv(keys, { BFF_REQUIRE_ENCRYPTION: value }))).jose.requireEncryption;
+    assert.deepEqual(await required(undefined), ['id_token', 'userinfo', 'logout_token']);
+    assert.deepEqual(await required('true'), ['id_token', 'userinfo', 'logout_token']);
+    assert.deepEqual(await required('false'), []);
+    assert.deepEqual(await required('id_token'), ['id_token']);
+    assert.deepEqual(await required('id_token, logout_token'), ['id_token', 'logout_token']);
+    for (const bad of ['id_token,access_token', 'authorization_response']) {
+      const err = await loadConfig(staticEnv(keys, { BFF_REQUIRE_ENCRYPTION: bad })).catch((e: unknown) => e);
+      assert.ok(err instanceof ConfigError && err.variable === 'BFF_REQUIRE_ENCRYPTION', String(err));
+    }
+    const sigOnly = await keysFor([{ use: 'sig', alg: 'PS256' }]);
+    const err = await loadConfig(staticEnv(sigOnly, { BFF_REQUIRE_ENCRYPTION: 'userinfo' })).catch((e: unknown) => e);
+    assert.match(String(err), /BFF_REQUIRE_ENCRYPTION: requires userinfo encrypted, but .* no "use":"enc" key/);
+  });
+
+  it('an OP that encrypts id_tokens only: BFF_REQUIRE_ENCRYPTION=id_token signs in, with the JSON userinfo', () =>
+    withStack({ client: ID_TOKEN_ONLY, env: { BFF_REQUIRE_ENCRYPTION: 'id_token' } }, async ({ bff }) => {
+      const browser = bff.browser();
+      const res = await login(browser);
+      assert.equal(res.status, 302, res.text);
+      const user = await getUser(browser).expect(200);
+      assert.equal(user.body.claims.email, 'alice@example.com', 'the plaintext userinfo was used');
+    }));
+
+  it('the same OP with everything required: the plaintext userinfo is refused', () =>
+    withStack({ client: ID_TOKEN_ONLY }, async ({ bff }) => {
+      const browser = bff.browser();
+      const res = await login(browser);
+      assert.equal(res.body.error, 'userinfo_not_encrypted');
+      await getUser(browser).expect(401);
+    }));
+
+  it('with id_token alone required, a plaintext id_token is still refused (each item on its own)', () =>
+    withStack({ hostile: true, client: ID_TOKEN_ONLY, env: { BFF_REQUIRE_ENCRYPTION: 'id_token' } }, async ({ op, bff }) => {
+      op.tamper.idToken = (claims) => op.signAsOp(claims);
+      const browser = bff.browser();
+      const res = await login(browser);
+      assert.equal(res.body.error, 'id_token_not_encrypted');
+      await getUser(browser).expect(401);
+    }));
+
+  it('with userinfo alone required, a plaintext id_token passes and a plaintext userinfo does not', () =>
+    withStack({ hostile: true, env: { BFF_REQUIRE_ENCRYPTION: 'userinfo' } }, async ({ op, bff }) => {
+      op.tamper.idToken = (claims) => op.signAsOp(claims);
+      assert.equal((await login(bff.browser())).status, 302);
+      op.tamper.userinfo = (claims) => ({ body: JSON.stringify(claims), contentType: 'application/json' });
+      assert.equal((await login(bff.browser())).body.error, 'userinfo_not_encrypted');
+    }));
+
+  it('the start-time check names the item the OP cannot encrypt, and the setting that fits', () =>
+    withStack({ hostile: true, client: ID_TOKEN_ONLY, bff: false }, async ({ op, startBff }) => {
+      op.tamper.discovery = (meta) => {
+        const { userinfo_encryption_alg_values_supported: _a, userinfo_encryption_enc_values_supported: _e, ...rest } = meta;
+        return rest;
+      };
+      const strict = await startBff();
+      await strict.browser().agent.get('/readyz').expect(503);
+      assert.match(
+        strict.logs.text,
+        /userinfo_encryption_alg_values_supported is not advertised: the OP does not say it can encrypt userinfo .*set BFF_REQUIRE_ENCRYPTION=id_token,logout_token/,
+      );
+      const fitting = await startBff({ BFF_REQUIRE_ENCRYPTION: 'id_token,logout_token' });
+      await fitting.browser().agent.get('/readyz').expect(200);
+    }));
+});
