@@ -84,3 +84,25 @@ describe('BFF_REQUIRE_ENCRYPTION per item', () => {
       await fitting.browser().agent.get('/readyz').expect(200);
     }));
 });
+
+describe('userinfo as a JWT', () => {
+  it('asks with Accept: application/jwt alone when userinfo must be encrypted (an OP answers JSON otherwise)', () =>
+    withStack({ hostile: true }, async ({ op, bff }) => {
+      op.tamper.jsonUserinfoUnlessOnlyJwtAccepted = true;
+      const browser = bff.browser();
+      const res = await login(browser);
+      assert.equal(res.status, 302, res.text);
+      assert.equal((await getUser(browser).expect(200)).body.claims.email, 'alice@example.com');
+      assert.deepEqual(
+        op.requests.filter((r) => r.path === '/me').map((r) => r.accept),
+        ['application/jwt'],
+      );
+    }));
+
+  it('accepts JSON too when userinfo need not be encrypted', () =>
+    withStack({ hostile: true, client: ID_TOKEN_ONLY, env: { BFF_REQUIRE_ENCRYPTION: 'id_token' } }, async ({ op, bff }) => {
+      assert.equal((await login(bff.browser())).status, 302);
+      const accept = op.requests.find((r) => r.path === '/me')?.accept ?? '';
+      assert.match(accept, /application\/json/);
+    }));
+});

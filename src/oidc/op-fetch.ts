@@ -20,10 +20,12 @@ export interface OpEndpoints {
 export function createOpFetch(config: Config, keys: KeyStore, endpoints: () => OpEndpoints | undefined): oidc.CustomFetch {
   const maxBodyBytes = Math.max(MAX_METADATA_BYTES, 2 * config.jose.maxTokenBytes + 16 * 1024);
   return async (url, options) => {
-    const response = await fetch(url, options as RequestInit);
     const known = endpoints();
     // Compare normalised URLs: discovery may spell an endpoint differently from the URL openid-client fetches.
     const isUserinfo = known?.userinfo !== undefined && sameUrl(url, known.userinfo);
+    // An encrypted userinfo is a JWT: ask for exactly that (some OPs answer JSON whenever Accept names application/json).
+    if (isUserinfo && config.jose.requireEncryption.includes('userinfo')) options.headers.accept = 'application/jwt';
+    const response = await fetch(url, options as RequestInit);
     const body = await readBody(response, isUserinfo ? config.jose.maxTokenBytes : maxBodyBytes, isUserinfo ? 'userinfo' : 'op_response');
     if (isUserinfo && response.status === 200) {
       return rebuild(response, await processUserinfo(response, body, config, keys, known));
