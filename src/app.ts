@@ -107,7 +107,7 @@ function createContext(config: Config, logger: Logger): BffContext {
     logger,
     keys,
     provider,
-    codeFlow: new CodeFlow(config, keys, dpop, provider.fetch),
+    codeFlow: new CodeFlow(config, keys, dpop, provider.requestObjects),
     accessTokens: new AccessTokens(config, provider, sessions, stores.locks, logger, metrics, dpop),
     dpop,
     logoutTokens: new LogoutTokenVerifier(config, provider, keys, stores.replay),

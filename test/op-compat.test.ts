@@ -4,6 +4,7 @@
 // OP, exact assertion audiences, step-named errors.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { decodeProtectedHeader } from 'jose';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { getUser, keysFor, login, staticEnv } from './helpers/harness.js';
 import { withStack } from './helpers/stack.js';
@@ -105,4 +106,38 @@ describe('userinfo as a JWT', () => {
       const accept = op.requests.find((r) => r.path === '/me')?.accept ?? '';
       assert.match(accept, /application\/json/);
     }));
+});
+
+describe('request-object encryption taken from the OP', () => {
+  it('an OP whose enc key is RSA-OAEP only: the BFF encrypts with RSA-OAEP, and says so at start', () =>
+    withStack(
+      { hostile: true, op: { encKeyAlg: 'RSA-OAEP' }, env: { BFF_PAR: 'off', BFF_REQUEST_OBJECT: 'encrypted' } },
+      async ({ op, bff }) => {
+        const discovery = await fetch(`${op.issuer}/.well-known/openid-configuration`).then((r) => r.json());
+        assert.deepEqual(discovery.request_object_encryption_alg_values_supported, ['RSA-OAEP'], 'the OP offers nothing else');
+        const browser = bff.browser();
+        const start = await browser.agent.get('/bff/login').expect(302);
+        const request = new URL(start.headers.location!).searchParams.get('request')!;
+        assert.equal(decodeProtectedHeader(request).alg, 'RSA-OAEP');
+        assert.equal(decodeProtectedHeader(request).enc, 'A128CBC-HS256');
+        const back = await browser.op.signIn(start.headers.location!);
+        assert.equal((await browser.agent.get(back.pathname + back.search)).status, 302);
+        await getUser(browser).expect(200);
+        assert.match(bff.logs.text, /request objects are encrypted with RSA-OAEP \+ A128CBC-HS256/);
+        assert.match(bff.logs.text, /"alg":"op_key"/);
+      },
+    ));
+
+  it('a fixed BFF_REQUEST_OBJECT_ALG the OP does not offer stops the start, naming the setting', () =>
+    withStack(
+      {
+        hostile: true,
+        op: { encKeyAlg: 'RSA-OAEP' },
+        env: { BFF_PAR: 'off', BFF_REQUEST_OBJECT: 'encrypted', BFF_REQUEST_OBJECT_ALG: 'RSA-OAEP-256' },
+      },
+      async ({ bff }) => {
+        await bff.browser().agent.get('/readyz').expect(503);
+        assert.match(bff.logs.text, /request_object_encryption_alg_values_supported lacks RSA-OAEP-256 \(BFF_REQUEST_OBJECT_ALG\)/);
+      },
+    ));
 });

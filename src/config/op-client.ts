@@ -1,15 +1,7 @@
 // The BFF as the OP's client: who it is (issuer, client_id, its URLs), how it
 // authenticates, what it asks for (scope, request objects, PAR, DPoP, extra
 // parameters) and what it accepts back (the JOSE policy).
-import {
-  DEFAULT_JWE_ALGS,
-  DEFAULT_JWS_ALGS,
-  DEFAULT_REQUEST_OBJECT_ALG,
-  DEFAULT_REQUEST_OBJECT_ENC,
-  SUPPORTED_JWE_ALGS,
-  SUPPORTED_JWE_ENCS,
-  SUPPORTED_JWS_ALGS,
-} from '../algorithms.js';
+import { DEFAULT_JWE_ALGS, DEFAULT_JWS_ALGS, SUPPORTED_JWE_ALGS, SUPPORTED_JWE_ENCS, SUPPORTED_JWS_ALGS } from '../algorithms.js';
 import type { KeySet } from '../keys.js';
 import {
   ConfigError,
@@ -99,9 +91,10 @@ export function parseOpClient(env: Env, keys: KeySet): OpClientConfig {
     jose,
     requestObject,
     opTimeoutSeconds: parseInteger(env, 'BFF_OP_TIMEOUT', 10, 1, 120),
+    // Unset: taken from the OP at discovery (oidc/request-object.ts: negotiate).
     requestObjectEncryption: {
-      alg: parseEnum(env, 'BFF_REQUEST_OBJECT_ALG', SUPPORTED_JWE_ALGS, DEFAULT_REQUEST_OBJECT_ALG),
-      enc: parseEnum(env, 'BFF_REQUEST_OBJECT_ENC', SUPPORTED_JWE_ENCS, DEFAULT_REQUEST_OBJECT_ENC),
+      alg: optionalEnum(env, 'BFF_REQUEST_OBJECT_ALG', SUPPORTED_JWE_ALGS),
+      enc: optionalEnum(env, 'BFF_REQUEST_OBJECT_ENC', SUPPORTED_JWE_ENCS),
     },
     par: parseEnum(env, 'BFF_PAR', ['auto', 'on', 'off'] as const, 'auto'),
     responseMode,
@@ -110,6 +103,10 @@ export function parseOpClient(env: Env, keys: KeySet): OpClientConfig {
     authParams: parseAuthParams(env),
     loginParams: parseLoginParams(env),
   };
+}
+
+function optionalEnum(env: Env, name: string, allowed: readonly string[]): string | undefined {
+  return optional(env, name) === undefined ? undefined : parseEnum(env, name, allowed, '');
 }
 
 function parsePublicUrl(env: Env, allowHttp: boolean): URL {

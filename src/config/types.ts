@@ -66,8 +66,8 @@ export interface Config {
   profile: Profile;
   jose: JoseConfig;
   requestObject: RequestObjectMode;
-  /** JWE alg/enc for encrypted request objects. */
-  requestObjectEncryption: { alg: string; enc: string };
+  /** JWE alg/enc for encrypted request objects; undefined: taken from the OP (its enc key, its metadata). */
+  requestObjectEncryption: { alg: string | undefined; enc: string | undefined };
   par: ParMode;
   /** How the authorization response comes back: plain query, or a JWT (JARM). */
   responseMode: ResponseMode;

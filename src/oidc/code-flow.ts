@@ -10,7 +10,7 @@ import type { SessionTokens, SessionUser } from '../session/data.js';
 import type { LoginTransaction } from '../store/login-transactions.js';
 import { dpopThumbprint, generateDpopKey, type Dpop, type DpopPrivateJwk } from './dpop.js';
 import { toBffError } from './errors.js';
-import { RequestObjectEncrypter } from './request-object.js';
+import type { RequestObjectEncrypter } from './request-object.js';
 
 export interface AuthorizationRequest {
   url: URL;
@@ -29,16 +29,12 @@ export interface CompletedLogin {
 }
 
 export class CodeFlow {
-  private readonly encrypter: RequestObjectEncrypter;
-
   constructor(
     private readonly config: Config,
     private readonly keys: KeyStore,
     private readonly dpop: Dpop,
-    fetch: oidc.CustomFetch,
-  ) {
-    this.encrypter = new RequestObjectEncrypter(config, fetch);
-  }
+    private readonly encrypter: RequestObjectEncrypter,
+  ) {}
 
   /** `extraParams` are the allow-listed parameters from /bff/login's query, already validated. */
   async buildAuthorizationRequest(

@@ -49,17 +49,9 @@ export function metadataProblems(meta: oidc.ServerMetadata, config: Config, keys
       lacks('request_object_signing_alg_values_supported', signingKey.alg, 'BFF_REQUEST_OBJECT');
     }
   }
-  if (config.requestObject === 'encrypted') {
-    const { alg, enc } = config.requestObjectEncryption;
-    if (
-      !Array.isArray(meta.request_object_encryption_alg_values_supported) ||
-      !meta.request_object_encryption_alg_values_supported.includes(alg)
-    ) {
-      lacks('request_object_encryption_alg_values_supported', alg, 'BFF_REQUEST_OBJECT_ALG');
-    }
-    if (!supports('request_object_encryption_enc_values_supported', enc))
-      lacks('request_object_encryption_enc_values_supported', enc, 'BFF_REQUEST_OBJECT_ENC');
-    if (!meta.jwks_uri) problems.push('jwks_uri is missing: no OP key to encrypt request objects to (BFF_REQUEST_OBJECT=encrypted)');
+  // Encrypted request objects: their alg/enc are checked when chosen (request-object.ts: negotiate).
+  if (config.requestObject === 'encrypted' && !meta.jwks_uri) {
+    problems.push('jwks_uri is missing: no OP key to encrypt request objects to (BFF_REQUEST_OBJECT=encrypted)');
   }
   if (config.par === 'on' && !meta.pushed_authorization_request_endpoint) {
     problems.push('pushed_authorization_request_endpoint is missing (BFF_PAR=on)');

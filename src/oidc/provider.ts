@@ -8,6 +8,7 @@ import { BffError } from '../errors.js';
 import type { KeyStore } from '../keys.js';
 import { metadataProblems, OpMetadataError } from './metadata-check.js';
 import { createOpFetch, type OpEndpoints } from './op-fetch.js';
+import { RequestObjectEncrypter } from './request-object.js';
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
@@ -21,6 +22,8 @@ export class OpenIdProvider {
   private endpoints: OpEndpoints | undefined;
   /** The fetch openid-client uses for every OP request (size caps, JOSE policy). */
   readonly fetch: oidc.CustomFetch;
+  /** Encrypts request objects to the OP (BFF_REQUEST_OBJECT=encrypted), with the alg/enc chosen at discovery. */
+  readonly requestObjects: RequestObjectEncrypter;
 
   constructor(
     private readonly config: Config,
@@ -28,6 +31,7 @@ export class OpenIdProvider {
     private readonly logger: Logger,
   ) {
     this.fetch = createOpFetch(config, keys, () => this.endpoints);
+    this.requestObjects = new RequestObjectEncrypter(config, this.fetch);
   }
 
   /** The OP's configuration; throws BffError(503 op_unavailable) while discovery fails. */
@@ -61,6 +65,10 @@ export class OpenIdProvider {
       const meta = configuration.serverMetadata();
       const problems = metadataProblems(meta, config, this.keys.current);
       if (problems.length > 0) throw new OpMetadataError(problems);
+      if (config.requestObject === 'encrypted') {
+        const chosen = await this.requestObjects.negotiate(meta);
+        this.logger.info({ requestObjectEncryption: chosen }, `request objects are encrypted with ${chosen.alg} + ${chosen.enc}`);
+      }
       // Always verify the OP's signature, also on id_tokens from the token
       // endpoint, where openid-client would otherwise trust TLS alone.
       oidc.enableNonRepudiationChecks(configuration);
