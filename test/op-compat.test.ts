@@ -4,9 +4,10 @@
 // OP, exact assertion audiences, step-named errors.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeProtectedHeader } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { internals } from '../src/context.js';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { getUser, keysFor, login, staticEnv } from './helpers/harness.js';
+import { getUser, keysFor, login, signIn, staticEnv, type TestBff } from './helpers/harness.js';
 import { withStack } from './helpers/stack.js';
 
 // The registration of an OP that encrypts id_tokens and answers userinfo as plain JSON (Curity's encrypted ID tokens).
@@ -140,4 +141,52 @@ describe('request-object encryption taken from the OP', () => {
         assert.match(bff.logs.text, /request_object_encryption_alg_values_supported lacks RSA-OAEP-256 \(BFF_REQUEST_OBJECT_ALG\)/);
       },
     ));
+});
+
+/** A counter's value at a BFF, summed over the series with these labels. */
+async function counted(bff: TestBff, name: string, labels: Record<string, string>): Promise<number> {
+  const { values } = await internals(bff.app).context.metrics.registry.getSingleMetric(name)!.get();
+  return values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
+}
+
+describe('BFF_ASSERTION_AUDIENCE=endpoint', () => {
+  const STRICT = ['/token', '/request', '/token/revocation'];
+
+  it('an OP that accepts assertions only with aud = the endpoint called: PAR, token and revocation all work', () =>
+    withStack({ hostile: true, env: { BFF_PAR: 'on', BFF_ASSERTION_AUDIENCE: 'endpoint' } }, async ({ op, bff }) => {
+      op.tamper.exactAssertionAudience = STRICT;
+      const { browser } = await signIn(bff);
+      const { logoutUrl } = (await getUser(browser).expect(200)).body;
+      await browser.agent.get(logoutUrl).expect(302);
+      const audiences = op.requests
+        .filter((r) => r.body.has('client_assertion'))
+        .map((r) => [r.path, decodeJwt(r.body.get('client_assertion')!).aud]);
+      assert.deepEqual(audiences, [
+        ['/request', `${op.issuer}/request`],
+        ['/token', `${op.issuer}/token`],
+        ['/token/revocation', `${op.issuer}/token/revocation`],
+      ]);
+      assert.equal(await counted(bff, 'bff_token_revocations_total', { outcome: 'revoked' }), 1);
+      assert.equal(await counted(bff, 'bff_token_revocations_total', { outcome: 'failed' }), 0);
+    }));
+
+  it('with the issuer as audience, the same OP refuses PAR: the login fails, naming the step', () =>
+    withStack({ hostile: true, env: { BFF_PAR: 'on' } }, async ({ op, bff }) => {
+      op.tamper.exactAssertionAudience = STRICT;
+      const res = await bff.browser().agent.get('/bff/login');
+      assert.equal(res.status, 502);
+      assert.match(res.body.error, /^par_/);
+    }));
+
+  it('a revocation the OP refuses at logout is not fatal, but counted and logged', () =>
+    withStack({ hostile: true, env: { BFF_PAR: 'off' } }, async ({ op, bff }) => {
+      op.tamper.exactAssertionAudience = ['/token/revocation'];
+      const { browser } = await signIn(bff);
+      const { logoutUrl } = (await getUser(browser).expect(200)).body;
+      await browser.agent.get(logoutUrl).expect(302);
+      await getUser(browser).expect(401);
+      assert.equal(await counted(bff, 'bff_token_revocations_total', { outcome: 'failed' }), 1);
+      assert.equal(await counted(bff, 'bff_token_revocations_total', { outcome: 'revoked' }), 0);
+      assert.match(bff.logs.text, /refresh token revocation failed/);
+    }));
 });

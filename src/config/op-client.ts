@@ -99,7 +99,7 @@ export function parseOpClient(env: Env, keys: KeySet): OpClientConfig {
     par: parseEnum(env, 'BFF_PAR', ['auto', 'on', 'off'] as const, 'auto'),
     responseMode,
     dpop: parseEnum(env, 'BFF_DPOP', ['auto', 'on', 'off'] as const, 'auto'),
-    assertionAudience: parseEnum(env, 'BFF_ASSERTION_AUDIENCE', ['issuer', 'token_endpoint'] as const, 'issuer'),
+    assertionAudience: parseEnum(env, 'BFF_ASSERTION_AUDIENCE', ['issuer', 'token_endpoint', 'endpoint'] as const, 'issuer'),
     authParams: parseAuthParams(env),
     loginParams: parseLoginParams(env),
   };

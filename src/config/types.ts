@@ -76,8 +76,8 @@ export interface Config {
    * advertises ES256 DPoP proofs, `on` (required), `off` (bearer tokens).
    */
   dpop: DpopMode;
-  /** The `aud` of private_key_jwt client assertions. */
-  assertionAudience: 'issuer' | 'token_endpoint';
+  /** The `aud` of private_key_jwt client assertions; `endpoint`: the exact URL each is posted to. */
+  assertionAudience: 'issuer' | 'token_endpoint' | 'endpoint';
   /** Extra authorization request parameters sent on every login. */
   authParams: Record<string, string>;
   /** Names of authorization parameters /bff/login may take from its query. */

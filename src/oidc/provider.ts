@@ -99,10 +99,9 @@ function clientAuthentication(config: Config, keys: KeyStore): oidc.ClientAuth {
     case 'private_key_jwt':
       return (as, client, body, headers) => {
         const key = keys.current.signing[0]!;
+        const audience = assertionAudience(config.assertionAudience, as, body);
         const options: oidc.ModifyAssertionOptions | undefined =
-          config.assertionAudience === 'token_endpoint'
-            ? { [oidc.modifyAssertion]: (_header, payload) => void (payload.aud = as.token_endpoint) }
-            : undefined;
+          audience === undefined ? undefined : { [oidc.modifyAssertion]: (_header, payload) => void (payload.aud = audience) };
         return oidc.PrivateKeyJwt({ key: key.key, kid: key.kid }, options)(as, client, body, headers);
       };
     case 'client_secret_basic':
@@ -110,6 +109,19 @@ function clientAuthentication(config: Config, keys: KeyStore): oidc.ClientAuth {
     case 'client_secret_post':
       return oidc.ClientSecretPost(config.clientSecret);
   }
+}
+
+/**
+ * The `aud` of a client assertion; undefined keeps openid-client's (the issuer).
+ * `endpoint`: the exact URL the body is posted to. The BFF authenticates at three
+ * endpoints only, and the body says which: a grant (token), a token to revoke
+ * (revocation), else authorization parameters (PAR).
+ */
+function assertionAudience(setting: Config['assertionAudience'], as: oidc.ServerMetadata, body: URLSearchParams): string | undefined {
+  if (setting === 'issuer') return undefined;
+  if (setting === 'token_endpoint' || body.has('grant_type')) return as.token_endpoint;
+  if (body.has('token')) return as.revocation_endpoint;
+  return as.pushed_authorization_request_endpoint;
 }
 
 function opUnavailable(cause?: unknown): BffError {
