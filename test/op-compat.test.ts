@@ -8,6 +8,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { internals } from '../src/context.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { getUser, keysFor, login, signIn, staticEnv, type TestBff } from './helpers/harness.js';
+import type { HostileOp } from './fixtures/hostile-op.js';
 import { withStack } from './helpers/stack.js';
 
 // The registration of an OP that encrypts id_tokens and answers userinfo as plain JSON (Curity's encrypted ID tokens).
@@ -188,5 +189,89 @@ describe('BFF_ASSERTION_AUDIENCE=endpoint', () => {
       assert.equal(await counted(bff, 'bff_token_revocations_total', { outcome: 'failed' }), 1);
       assert.equal(await counted(bff, 'bff_token_revocations_total', { outcome: 'revoked' }), 0);
       assert.match(bff.logs.text, /refresh token revocation failed/);
+    }));
+});
+
+describe('signed userinfo without iss or aud', () => {
+  const userinfoWithout = (op: HostileOp, drop: string[], sign: 'op' | 'attacker' = 'op') => {
+    op.tamper.userinfo = async (claims) => {
+      const kept = Object.fromEntries(Object.entries(claims).filter(([name]) => !drop.includes(name)));
+      const jws = sign === 'op' ? await op.signAsOp(kept) : await op.signAsAttacker(kept);
+      return { body: await op.encryptForBff(jws), contentType: 'application/jwt' };
+    };
+  };
+
+  it("is accepted when its signature verifies and its sub is the id_token's", () =>
+    withStack({ hostile: true }, async ({ op, bff }) => {
+      userinfoWithout(op, ['iss', 'aud']);
+      const browser = bff.browser();
+      assert.equal((await login(browser)).status, 302);
+      assert.equal((await getUser(browser).expect(200)).body.claims.email, 'alice@example.com');
+    }));
+
+  it('is still refused with a forged signature, another sub, or a wrong iss/aud present', () =>
+    withStack({ hostile: true }, async ({ op, bff }) => {
+      userinfoWithout(op, ['iss', 'aud'], 'attacker');
+      assert.equal((await login(bff.browser())).body.error, 'userinfo_signature_invalid');
+      op.tamper.userinfo = async ({ iss: _i, aud: _a, ...claims }) => ({
+        body: await op.encryptForBff(await op.signAsOp({ ...claims, sub: 'mallory' })),
+        contentType: 'application/jwt',
+      });
+      assert.equal((await login(bff.browser())).body.error, 'userinfo_subject_mismatch');
+      op.tamper.userinfo = async ({ aud: _a, ...claims }) => ({
+        body: await op.encryptForBff(await op.signAsOp({ ...claims, iss: 'https://other-op.example' })),
+        contentType: 'application/jwt',
+      });
+      assert.equal((await login(bff.browser())).body.error, 'userinfo_issuer_mismatch');
+      op.tamper.userinfo = async ({ iss: _i, ...claims }) => ({
+        body: await op.encryptForBff(await op.signAsOp({ ...claims, aud: 'another-client' })),
+        contentType: 'application/jwt',
+      });
+      assert.equal((await login(bff.browser())).body.error, 'userinfo_audience_mismatch');
+    }));
+
+  it('is refused with BFF_USERINFO_ISS_AUD=required, the ftn and fapi2 default', () =>
+    withStack({ hostile: true, env: { BFF_USERINFO_ISS_AUD: 'required' } }, async ({ op, bff }) => {
+      userinfoWithout(op, ['iss']);
+      assert.equal((await login(bff.browser())).body.error, 'userinfo_issuer_mismatch');
+      userinfoWithout(op, ['aud']);
+      assert.equal((await login(bff.browser())).body.error, 'userinfo_audience_mismatch');
+    }));
+
+  it('ftn and fapi2 refuse BFF_USERINFO_ISS_AUD=when_present', async () => {
+    const keys = await keysFor();
+    for (const profile of ['ftn', 'fapi2']) {
+      const base = { BFF_PROFILE: profile, BFF_AUTH_PARAMS: '{"acr_values":"http://ftn.ficora.fi/2017/loa3"}' };
+      assert.equal((await loadConfig(staticEnv(keys, base))).userinfoIssAud, 'required');
+      const err = await loadConfig(staticEnv(keys, { ...base, BFF_USERINFO_ISS_AUD: 'when_present' })).catch((e: unknown) => e);
+      assert.ok(err instanceof ConfigError && err.variable === 'BFF_USERINFO_ISS_AUD', `${profile}: ${String(err)}`);
+    }
+  });
+});
+
+describe('request objects', () => {
+  it('carry response_type, scope and client_id in the query too; BFF_REQUEST_OBJECT_QUERY=minimal sends only client_id and request', () =>
+    withStack({ hostile: true, env: { BFF_PAR: 'off', BFF_REQUEST_OBJECT: 'signed' } }, async ({ bff, startBff }) => {
+      const full = new URL((await bff.browser().agent.get('/bff/login').expect(302)).headers.location!).searchParams;
+      assert.deepEqual([...full.keys()].sort(), ['client_id', 'request', 'response_type', 'scope']);
+      const minimal = await startBff({ BFF_REQUEST_OBJECT_QUERY: 'minimal' });
+      const browser = minimal.browser();
+      const start = await browser.agent.get('/bff/login').expect(302);
+      assert.deepEqual([...new URL(start.headers.location!).searchParams.keys()].sort(), ['client_id', 'request']);
+      const back = await browser.op.signIn(start.headers.location!);
+      assert.equal((await browser.agent.get(back.pathname + back.search)).status, 302);
+    }));
+
+  it('the start-time check refuses an OP that does not advertise request objects or the signing alg', () =>
+    withStack({ hostile: true, bff: false, env: { BFF_REQUEST_OBJECT: 'signed' } }, async ({ op, startBff }) => {
+      op.tamper.discovery = ({ request_parameter_supported: _r, request_object_signing_alg_values_supported: _a, ...meta }) => meta;
+      const none = await startBff();
+      await none.browser().agent.get('/readyz').expect(503);
+      assert.match(none.logs.text, /request_parameter_supported is not true.*BFF_REQUEST_OBJECT=signed/);
+      assert.match(none.logs.text, /request_object_signing_alg_values_supported lacks PS256/);
+      op.tamper.discovery = (meta) => ({ ...meta, request_object_signing_alg_values_supported: ['ES256'] });
+      const otherAlg = await startBff();
+      await otherAlg.browser().agent.get('/readyz').expect(503);
+      assert.match(otherAlg.logs.text, /request_object_signing_alg_values_supported lacks PS256/);
     }));
 });

@@ -51,6 +51,8 @@ export type OpClientConfig = Pick<
   | 'responseMode'
   | 'dpop'
   | 'assertionAudience'
+  | 'userinfoIssAud'
+  | 'requestObjectQuery'
   | 'authParams'
   | 'loginParams'
   | 'opTimeoutSeconds'
@@ -100,6 +102,8 @@ export function parseOpClient(env: Env, keys: KeySet): OpClientConfig {
     responseMode,
     dpop: parseEnum(env, 'BFF_DPOP', ['auto', 'on', 'off'] as const, 'auto'),
     assertionAudience: parseEnum(env, 'BFF_ASSERTION_AUDIENCE', ['issuer', 'token_endpoint', 'endpoint'] as const, 'issuer'),
+    userinfoIssAud: parseEnum(env, 'BFF_USERINFO_ISS_AUD', ['required', 'when_present'] as const, 'when_present'),
+    requestObjectQuery: parseEnum(env, 'BFF_REQUEST_OBJECT_QUERY', ['full', 'minimal'] as const, 'full'),
     authParams: parseAuthParams(env),
     loginParams: parseLoginParams(env),
   };

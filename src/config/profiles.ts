@@ -23,6 +23,7 @@ export function profileDefaults(profile: Profile): Env {
         BFF_CLIENT_AUTH: 'private_key_jwt',
         BFF_REQUEST_OBJECT: 'signed',
         BFF_REQUIRE_ENCRYPTION: 'true',
+        BFF_USERINFO_ISS_AUD: 'required',
         BFF_JWE_ALGS: FTN_JWE_ALGS.join(','),
         BFF_AUTH_PARAMS: JSON.stringify({ acr_values: FTN_ACR_VALUES[1] }),
       };
@@ -34,6 +35,7 @@ export function profileDefaults(profile: Profile): Env {
         BFF_PAR: 'on',
         BFF_DPOP: 'on',
         BFF_JWS_ALGS: FAPI2_JWS_ALGS.join(','),
+        BFF_USERINFO_ISS_AUD: 'required',
       };
     case 'none':
       return {};
@@ -51,6 +53,8 @@ export function checkProfile(config: Config): void {
   if (config.profile === 'none') return;
 
   if (config.clientAuth !== 'private_key_jwt') refuse('BFF_CLIENT_AUTH', config.clientAuth);
+  if (config.userinfoIssAud !== 'required')
+    refuse('BFF_USERINFO_ISS_AUD', `${config.userinfoIssAud} (a signed userinfo must name its issuer and audience)`);
 
   if (config.profile === 'ftn') {
     if (config.requestObject === 'none') refuse('BFF_REQUEST_OBJECT', 'none (unsigned authorization requests)');

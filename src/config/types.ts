@@ -76,6 +76,10 @@ export interface Config {
    * advertises ES256 DPoP proofs, `on` (required), `off` (bearer tokens).
    */
   dpop: DpopMode;
+  /** A signed userinfo's iss and aud: `required`, or checked `when_present` (src/oidc/op-fetch.ts says why that is safe). */
+  userinfoIssAud: 'required' | 'when_present';
+  /** With a request object, also send response_type, scope and client_id in the query (OIDC Core 6.1), or `minimal`: client_id and request only (RFC 9101). */
+  requestObjectQuery: 'full' | 'minimal';
   /** The `aud` of private_key_jwt client assertions; `endpoint`: the exact URL each is posted to. */
   assertionAudience: 'issuer' | 'token_endpoint' | 'endpoint';
   /** Extra authorization request parameters sent on every login. */

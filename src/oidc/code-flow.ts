@@ -82,6 +82,9 @@ export class CodeFlow {
         let request = jar.searchParams.get('request')!;
         if (config.requestObject === 'encrypted') request = await this.encrypter.encrypt(request, configuration);
         query = { client_id: config.clientId, request };
+        // OIDC Core 6.1 wants response_type and scope beside the request object too (RFC 9101 only client_id); some OPs
+        // refuse it without them. They match the request object's. PAR needs neither: the front channel then carries only request_uri.
+        if (config.requestObjectQuery === 'full' && !par) query = { ...query, response_type: 'code', scope: config.scope };
       }
       if (!par) return oidc.buildAuthorizationUrl(configuration, query);
       return await oidc.buildAuthorizationUrlWithPAR(configuration, query, await this.dpop.opOptions(configuration, dpopKey));

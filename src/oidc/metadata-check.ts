@@ -43,10 +43,18 @@ export function metadataProblems(meta: oidc.ServerMetadata, config: Config, keys
   problems.push(...encryptionProblems(meta, config, keys));
 
   if (config.requestObject !== 'none') {
-    if (meta.request_parameter_supported === false)
-      problems.push(`request_parameter_supported is false (BFF_REQUEST_OBJECT=${config.requestObject})`);
-    if (signingKey && !supports('request_object_signing_alg_values_supported', signingKey.alg)) {
-      lacks('request_object_signing_alg_values_supported', signingKey.alg, 'BFF_REQUEST_OBJECT');
+    // OpenID Connect Discovery: silence means no, for both (request_parameter_supported defaults to false).
+    if (meta.request_parameter_supported !== true)
+      problems.push(
+        `request_parameter_supported is not true: the OP does not say it accepts request objects (BFF_REQUEST_OBJECT=${config.requestObject})`,
+      );
+    const algs = meta.request_object_signing_alg_values_supported;
+    if (signingKey && !(Array.isArray(algs) && algs.includes(signingKey.alg))) {
+      lacks(
+        'request_object_signing_alg_values_supported',
+        signingKey.alg,
+        `the "sig" key in BFF_KEYS, for BFF_REQUEST_OBJECT=${config.requestObject}`,
+      );
     }
   }
   // Encrypted request objects: their alg/enc are checked when chosen (request-object.ts: negotiate).

@@ -78,12 +78,17 @@ async function processUserinfo(
     return body;
   }
   const opened = await openToken(new TextDecoder().decode(body).trim(), 'userinfo', config.jose, keys.current.decryption);
-  // openid-client checks iss and aud of a JWT userinfo only when present; a signed userinfo must carry both.
+  // iss and aud: when present they must be right. When absent (OIDC Core 5.3.2 says "SHOULD"), the userinfo is
+  // still the OP's: openid-client verifies its signature with the OP's keys and its sub against the id_token's,
+  // and it came from the OP's own endpoint, over TLS, for this session's access token. BFF_USERINFO_ISS_AUD=required
+  // (and the ftn/fapi2 profiles) refuse the absence too.
   const { iss, aud } = opened.payload;
-  if (iss !== endpoints.issuer) {
+  const required = config.userinfoIssAud === 'required';
+  if (iss !== endpoints.issuer && (required || iss !== undefined)) {
     throw new TokenRefusedError('userinfo', 'issuer_mismatch', 'The userinfo response was refused: it is not from this OP.');
   }
-  if (aud !== endpoints.clientId && !(Array.isArray(aud) && aud.includes(endpoints.clientId))) {
+  const forUs = aud === endpoints.clientId || (Array.isArray(aud) && aud.includes(endpoints.clientId));
+  if (!forUs && (required || aud !== undefined)) {
     throw new TokenRefusedError('userinfo', 'audience_mismatch', 'The userinfo response was refused: it is not for this client.');
   }
   return new TextEncoder().encode(opened.jws);
