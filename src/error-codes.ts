@@ -30,9 +30,6 @@ const FIXED_CODES = {
   token_not_dpop_bound: [502],
   op_response_too_large: [502],
   op_encryption_key_missing: [502],
-  op_jwks_invalid: [502],
-  op_unreachable: [502],
-  op_timeout: [504],
   op_unavailable: [503],
   // 500 for anything unexpected; 400 when the OP's authorization response says server_error.
   server_error: [400, 500],
@@ -103,14 +100,22 @@ export const LOGOUT_TOKEN_PROBLEMS = [
   'alg_not_allowed',
 ] as const;
 
-/** The OP requests whose error answer is passed on as `<kind>_request_failed` (oidc/errors.ts). */
-export const OP_REQUEST_KINDS = ['token', 'userinfo', 'par'] as const;
+/** Every interaction with the OP: a failed one is `<step>_<failure>` (oidc/errors.ts: opStepError). */
+export const OP_STEPS = ['discovery', 'par', 'token', 'userinfo', 'revocation', 'jwks'] as const;
+/**
+ * Why an OP interaction failed: `refused` (HTTP 401/403, or invalid_client/unauthorized_client: the client is not
+ * accepted), `request_failed` (another OAuth error), `response_invalid` (an answer that is neither a result nor an
+ * OAuth error: an unexpected status, not JSON), `unreachable` (no connection), `timeout` (BFF_OP_TIMEOUT).
+ * Discovery and revocation failures are only logged: discovery answers op_unavailable, revocation never fails a request.
+ */
+export const OP_FAILURES = ['refused', 'request_failed', 'response_invalid', 'unreachable', 'timeout'] as const;
 
 export type AuthorizationError = (typeof AUTHORIZATION_ERRORS)[number];
 export type JosePolicyProblem = (typeof JOSE_POLICY_PROBLEMS)[number];
 export type OpTokenProblem = (typeof OP_TOKEN_PROBLEMS)[number];
 export type LogoutTokenProblem = (typeof LOGOUT_TOKEN_PROBLEMS)[number];
-export type OpRequestKind = (typeof OP_REQUEST_KINDS)[number];
+export type OpStep = (typeof OP_STEPS)[number];
+export type OpFailure = (typeof OP_FAILURES)[number];
 
 /** The tokens the OP sends; each names its error codes, `<kind>_<problem>`. */
 export type TokenKind = 'id_token' | 'userinfo' | 'logout_token';
@@ -122,7 +127,7 @@ export type ErrorCode =
   | AuthorizationError
   | `${'id_token' | 'userinfo'}_${TokenProblem<'id_token'>}`
   | `logout_token_${TokenProblem<'logout_token'>}`
-  | `${OpRequestKind}_request_failed`;
+  | `${OpStep}_${OpFailure}`;
 
 /** The code of a refused token. The one place a token code is put together from its parts. */
 export function tokenErrorCode<K extends TokenKind>(kind: K, problem: TokenProblem<K>): ErrorCode {
@@ -132,6 +137,15 @@ export function tokenErrorCode<K extends TokenKind>(kind: K, problem: TokenProbl
 /** A bad token from the OP's back channel is the OP's fault (502); a bad logout token is the caller's request (400). */
 export function tokenErrorStatus(kind: TokenKind): 400 | 502 {
   return kind === 'logout_token' ? 400 : 502;
+}
+
+/** The code of a failed OP interaction. The one place such a code is put together from its parts. */
+export function opStepErrorCode(step: OpStep, failure: OpFailure): ErrorCode {
+  return `${step}_${failure}`;
+}
+
+export function opStepErrorStatus(failure: OpFailure): 502 | 504 {
+  return failure === 'timeout' ? 504 : 502;
 }
 
 export function isAuthorizationError(code: string): code is AuthorizationError {
@@ -156,6 +170,6 @@ export function errorCatalogue(): Map<ErrorCode, number[]> {
   }
   for (const problem of [...JOSE_POLICY_PROBLEMS, ...LOGOUT_TOKEN_PROBLEMS])
     add(tokenErrorCode('logout_token', problem), tokenErrorStatus('logout_token'));
-  for (const kind of OP_REQUEST_KINDS) add(`${kind}_request_failed`, 502);
+  for (const step of OP_STEPS) for (const failure of OP_FAILURES) add(opStepErrorCode(step, failure), opStepErrorStatus(failure));
   return catalogue;
 }

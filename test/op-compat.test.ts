@@ -176,7 +176,7 @@ describe('BFF_ASSERTION_AUDIENCE=endpoint', () => {
       op.tamper.exactAssertionAudience = STRICT;
       const res = await bff.browser().agent.get('/bff/login');
       assert.equal(res.status, 502);
-      assert.match(res.body.error, /^par_/);
+      assert.equal(res.body.error, 'par_refused');
     }));
 
   it('a revocation the OP refuses at logout is not fatal, but counted and logged', () =>
@@ -273,5 +273,63 @@ describe('request objects', () => {
       const otherAlg = await startBff();
       await otherAlg.browser().agent.get('/readyz').expect(503);
       assert.match(otherAlg.logs.text, /request_object_signing_alg_values_supported lacks PS256/);
+    }));
+});
+
+describe('errors that name the step', () => {
+  /** The log line of the failed request: its code, the OP's status and error text. */
+  const failureLog = (bff: TestBff, code: string) => {
+    const line = bff.logs.lines.find((l) => l.includes(`"code":"${code}"`));
+    assert.ok(line, `a log line with ${code}: ${bff.logs.text.slice(-2000)}`);
+    assert.doesNotMatch(line, /eyJ[\w-]{10,}/, 'no token in the log line');
+    return JSON.parse(line) as { error: { opStatus?: number; opError?: string; opErrorDescription?: string } };
+  };
+
+  it('a token endpoint that refuses the client with a bare 403 is token_refused, not an id_token problem', () =>
+    withStack({ hostile: true, env: { BFF_PAR: 'off' } }, async ({ op, bff }) => {
+      for (const status of [403, 401]) {
+        op.tamper.refuse = { path: '/token', status };
+        const browser = bff.browser();
+        const res = await login(browser);
+        assert.equal(res.status, 502);
+        assert.equal(res.body.error, 'token_refused', `bare ${status}`);
+        await getUser(browser).expect(401);
+      }
+      assert.equal(failureLog(bff, 'token_refused').error.opStatus, 403);
+    }));
+
+  it("logs the OP's status, error and error_description; an OAuth error that is not about the client is *_request_failed", () =>
+    withStack({ hostile: true, env: { BFF_PAR: 'on' } }, async ({ op, bff }) => {
+      const oauthError = (error: string) => JSON.stringify({ error, error_description: `${error}: the OP says why` });
+      op.tamper.refuse = { path: '/request', status: 400, body: oauthError('invalid_request'), contentType: 'application/json' };
+      assert.equal((await bff.browser().agent.get('/bff/login')).body.error, 'par_request_failed');
+      assert.deepEqual(failureLog(bff, 'par_request_failed').error, {
+        ...failureLog(bff, 'par_request_failed').error,
+        opStatus: 400,
+        opError: 'invalid_request',
+        opErrorDescription: 'invalid_request: the OP says why',
+      });
+      op.tamper.refuse = { path: '/request', status: 400, body: oauthError('invalid_client'), contentType: 'application/json' };
+      assert.equal((await bff.browser().agent.get('/bff/login')).body.error, 'par_refused');
+      op.tamper.refuse = { path: '/token', status: 500, body: '<html>down</html>', contentType: 'text/html' };
+      assert.equal((await login(bff.browser())).body.error, 'token_response_invalid');
+      op.tamper.refuse = { path: '/me', status: 401 };
+      assert.equal((await login(bff.browser())).body.error, 'userinfo_refused');
+    }));
+
+  it('a JWKS the OP cannot serve is jwks_*, not a bad signature', () =>
+    withStack({ hostile: true, env: { BFF_PAR: 'off' } }, async ({ op, bff }) => {
+      op.tamper.refuse = { path: '/jwks', status: 503 };
+      const res = await login(bff.browser());
+      assert.equal(res.body.error, 'jwks_response_invalid');
+      assert.match(bff.logs.text, /the jwks_uri answered HTTP 503/);
+    }));
+
+  it('a discovery failure is logged with its step and the OP status; the browser gets op_unavailable', () =>
+    withStack({ hostile: true, bff: false }, async ({ op, startBff }) => {
+      op.tamper.refuse = { path: '/.well-known/openid-configuration', status: 404 };
+      const bff = await startBff();
+      assert.equal((await bff.browser().agent.get('/bff/login').expect(503)).body.error, 'op_unavailable');
+      assert.equal(failureLog(bff, 'discovery_response_invalid').error.opStatus, 404);
     }));
 });

@@ -149,7 +149,11 @@ export class AccessTokens {
     } catch (err) {
       // Not fatal (the session is gone already), but a refresh token left valid at the OP: counted, for alerting.
       this.metrics.revocations.inc({ outcome: 'failed' });
-      this.logger.warn({ event: 'revocation', error: describe(err) }, 'refresh token revocation failed');
+      const failure = toBffError(err, 'revocation');
+      this.logger.warn(
+        { event: 'revocation', code: failure.code, error: describe(failure.cause ?? err) },
+        'refresh token revocation failed',
+      );
     }
   }
 

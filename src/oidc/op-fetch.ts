@@ -6,6 +6,8 @@ import * as oidc from 'openid-client';
 import type { Config } from '../config.js';
 import { BffError } from '../errors.js';
 import type { KeyStore } from '../keys.js';
+import type { OpStep } from '../error-codes.js';
+import { answerFailure, isNetworkError, isTimeout, opStepError } from './errors.js';
 import { openToken, TokenRefusedError } from './jose-policy.js';
 
 // Discovery documents and JWKS are small; token responses hold at most a couple of tokens.
@@ -15,6 +17,24 @@ export interface OpEndpoints {
   userinfo?: string;
   issuer: string;
   clientId: string;
+  /** Each endpoint's URL and the step it is (the errors name it). */
+  steps: Array<[url: string | undefined, step: OpStep]>;
+}
+
+/** The OP endpoints of discovered metadata, for createOpFetch. */
+export function opEndpoints(meta: oidc.ServerMetadata, clientId: string): OpEndpoints {
+  return {
+    userinfo: meta.userinfo_endpoint,
+    issuer: meta.issuer,
+    clientId,
+    steps: [
+      [meta.token_endpoint, 'token'],
+      [meta.pushed_authorization_request_endpoint, 'par'],
+      [meta.userinfo_endpoint, 'userinfo'],
+      [meta.revocation_endpoint, 'revocation'],
+      [meta.jwks_uri, 'jwks'],
+    ],
+  };
 }
 
 export function createOpFetch(config: Config, keys: KeyStore, endpoints: () => OpEndpoints | undefined): oidc.CustomFetch {
@@ -25,7 +45,20 @@ export function createOpFetch(config: Config, keys: KeyStore, endpoints: () => O
     const isUserinfo = known?.userinfo !== undefined && sameUrl(url, known.userinfo);
     // An encrypted userinfo is a JWT: ask for exactly that (some OPs answer JSON whenever Accept names application/json).
     if (isUserinfo && config.jose.requireEncryption.includes('userinfo')) options.headers.accept = 'application/jwt';
-    const response = await fetch(url, options as RequestInit);
+    // Before discovery completes, every request is part of it.
+    const step: OpStep | undefined = known === undefined ? 'discovery' : known.steps.find(([endpoint]) => sameUrl(url, endpoint))?.[1];
+    let response: Response;
+    try {
+      response = await fetch(url, options as RequestInit);
+    } catch (err) {
+      if (step !== undefined && isTimeout(err)) throw opStepError(step, 'timeout', err);
+      if (step !== undefined && isNetworkError(err)) throw opStepError(step, 'unreachable', err);
+      throw err;
+    }
+    if (step === 'jwks' && !response.ok) {
+      await response.body?.cancel();
+      throw opStepError('jwks', answerFailure({ opStatus: response.status }), new Error(`the jwks_uri answered HTTP ${response.status}`));
+    }
     const body = await readBody(response, isUserinfo ? config.jose.maxTokenBytes : maxBodyBytes, isUserinfo ? 'userinfo' : 'op_response');
     if (isUserinfo && response.status === 200) {
       return rebuild(response, await processUserinfo(response, body, config, keys, known));
@@ -36,7 +69,8 @@ export function createOpFetch(config: Config, keys: KeyStore, endpoints: () => O
   };
 }
 
-function sameUrl(a: string, b: string): boolean {
+function sameUrl(a: string, b: string | undefined): boolean {
+  if (b === undefined) return false;
   try {
     return new URL(a).href === new URL(b).href;
   } catch {

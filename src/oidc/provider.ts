@@ -7,7 +7,8 @@ import { describe, type Logger } from '../logger.js';
 import { BffError } from '../errors.js';
 import type { KeyStore } from '../keys.js';
 import { metadataProblems, OpMetadataError } from './metadata-check.js';
-import { createOpFetch, type OpEndpoints } from './op-fetch.js';
+import { createOpFetch, opEndpoints, type OpEndpoints } from './op-fetch.js';
+import { toBffError } from './errors.js';
 import { RequestObjectEncrypter } from './request-object.js';
 
 const RETRY_MIN_MS = 500;
@@ -63,6 +64,8 @@ export class OpenIdProvider {
         },
       );
       const meta = configuration.serverMetadata();
+      // Known from here, so that every later request (the JWKS just below too) is named by its step.
+      this.endpoints = opEndpoints(meta, config.clientId);
       const problems = metadataProblems(meta, config, this.keys.current);
       if (problems.length > 0) throw new OpMetadataError(problems);
       if (config.requestObject === 'encrypted') {
@@ -72,7 +75,6 @@ export class OpenIdProvider {
       // Always verify the OP's signature, also on id_tokens from the token
       // endpoint, where openid-client would otherwise trust TLS alone.
       oidc.enableNonRepudiationChecks(configuration);
-      this.endpoints = { userinfo: meta.userinfo_endpoint, issuer: meta.issuer, clientId: config.clientId };
       this.current = configuration;
       this.failures = 0;
       this.logger.info({ issuer: config.issuer.href }, 'OP discovery complete');
@@ -82,9 +84,18 @@ export class OpenIdProvider {
       this.lastError = err;
       const delay = Math.min(RETRY_MIN_MS * 2 ** (this.failures - 1), RETRY_MAX_MS);
       this.retryAt = Date.now() + delay;
-      const log = { issuer: config.issuer.href, error: describe(err), retryInMs: delay };
-      if (err instanceof OpMetadataError) this.logger.error(log, 'OP metadata does not fit the configuration');
-      else this.logger.warn(log, 'OP discovery failed');
+      if (err instanceof OpMetadataError) {
+        this.logger.error(
+          { issuer: config.issuer.href, error: describe(err), retryInMs: delay },
+          'OP metadata does not fit the configuration',
+        );
+      } else {
+        const failure = toBffError(err, 'discovery');
+        this.logger.warn(
+          { issuer: config.issuer.href, code: failure.code, error: describe(failure.cause ?? err), retryInMs: delay },
+          'OP discovery failed',
+        );
+      }
       throw opUnavailable(err);
     }
   }

@@ -81,7 +81,7 @@ export class RequestObjectEncrypter {
     try {
       key = await importJWK(jwk, alg);
     } catch (err) {
-      throw new BffError(502, 'op_jwks_invalid', `The OpenID Provider's "enc" key for ${alg} is not usable.`, { cause: err });
+      throw new BffError(502, 'jwks_response_invalid', `The OpenID Provider's "enc" key for ${alg} is not usable.`, { cause: err });
     }
     return new CompactEncrypt(new TextEncoder().encode(signedRequestObject))
       .setProtectedHeader({ alg, enc, cty: 'JWT', typ: 'JWE', ...(jwk.kid ? { kid: jwk.kid } : {}) })
@@ -115,8 +115,8 @@ export class RequestObjectEncrypter {
       signal: AbortSignal.timeout(this.config.opTimeoutSeconds * 1000),
     });
     const jwks = (await response.json().catch(() => undefined)) as { keys?: unknown } | undefined;
-    if (!response.ok || !Array.isArray(jwks?.keys)) {
-      throw new BffError(502, 'op_jwks_invalid', "The OpenID Provider's JWKS could not be read.");
+    if (!Array.isArray(jwks?.keys)) {
+      throw new BffError(502, 'jwks_response_invalid', "The OpenID Provider's JWKS could not be read.");
     }
     return jwks.keys as JWK[];
   }
