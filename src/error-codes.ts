@@ -11,6 +11,7 @@ const FIXED_CODES = {
   invalid_state: [400],
   login_binding_mismatch: [400],
   invalid_authorization_response: [400],
+  authorization_response_not_jwt: [400], // BFF_RESPONSE_MODE=jwt and a plain code/state callback (routes/callback.ts)
   authorization_error: [400], // an OP authorization error that is not a standard code (oidc/errors.ts)
   invalid_grant: [400],
   not_authenticated: [401],
@@ -117,15 +118,15 @@ export type LogoutTokenProblem = (typeof LOGOUT_TOKEN_PROBLEMS)[number];
 export type OpStep = (typeof OP_STEPS)[number];
 export type OpFailure = (typeof OP_FAILURES)[number];
 
-/** The tokens the OP sends; each names its error codes, `<kind>_<problem>`. */
-export type TokenKind = 'id_token' | 'userinfo' | 'logout_token';
+/** The tokens the OP sends (authorization_response: a JARM response); each names its error codes, `<kind>_<problem>`. */
+export type TokenKind = 'id_token' | 'userinfo' | 'logout_token' | 'authorization_response';
 /** The problems a token of kind K can have: the policy's, then its own checks'. */
 export type TokenProblem<K extends TokenKind> = JosePolicyProblem | (K extends 'logout_token' ? LogoutTokenProblem : OpTokenProblem);
 
 export type ErrorCode =
   | keyof typeof FIXED_CODES
   | AuthorizationError
-  | `${'id_token' | 'userinfo'}_${TokenProblem<'id_token'>}`
+  | `${'id_token' | 'userinfo' | 'authorization_response'}_${TokenProblem<'id_token'>}`
   | `logout_token_${TokenProblem<'logout_token'>}`
   | `${OpStep}_${OpFailure}`;
 
@@ -134,9 +135,12 @@ export function tokenErrorCode<K extends TokenKind>(kind: K, problem: TokenProbl
   return `${kind}_${problem}` as ErrorCode;
 }
 
-/** A bad token from the OP's back channel is the OP's fault (502); a bad logout token is the caller's request (400). */
+/**
+ * A bad token from the OP's back channel is the OP's fault (502); a bad logout token is the caller's request (400),
+ * and so is a bad JARM response, which the browser brought.
+ */
 export function tokenErrorStatus(kind: TokenKind): 400 | 502 {
-  return kind === 'logout_token' ? 400 : 502;
+  return kind === 'logout_token' || kind === 'authorization_response' ? 400 : 502;
 }
 
 /** The code of a failed OP interaction. The one place such a code is put together from its parts. */
@@ -165,7 +169,7 @@ export function errorCatalogue(): Map<ErrorCode, number[]> {
   };
   for (const [code, statuses] of Object.entries(FIXED_CODES)) for (const status of statuses) add(code as ErrorCode, status);
   for (const code of AUTHORIZATION_ERRORS) add(code, 400);
-  for (const kind of ['id_token', 'userinfo'] as const) {
+  for (const kind of ['id_token', 'userinfo', 'authorization_response'] as const) {
     for (const problem of [...JOSE_POLICY_PROBLEMS, ...OP_TOKEN_PROBLEMS]) add(tokenErrorCode(kind, problem), tokenErrorStatus(kind));
   }
   for (const problem of [...JOSE_POLICY_PROBLEMS, ...LOGOUT_TOKEN_PROBLEMS])

@@ -10,6 +10,7 @@ import type { SessionTokens, SessionUser } from '../session/data.js';
 import type { LoginTransaction } from '../store/login-transactions.js';
 import { dpopThumbprint, generateDpopKey, type Dpop, type DpopPrivateJwk } from './dpop.js';
 import { toBffError } from './errors.js';
+import { jarmResponseMode } from './jarm.js';
 import type { RequestObjectEncrypter } from './request-object.js';
 
 export interface AuthorizationRequest {
@@ -57,6 +58,9 @@ export class CodeFlow {
       state,
       nonce,
     };
+    // JARM: the mode the OP's metadata allows (checked at start: jarm.ts).
+    const responseMode = jarmResponseMode(config, configuration.serverMetadata());
+    if (responseMode !== undefined) params.response_mode = responseMode;
     // A DPoP key per login (and then per session); dpop_jkt binds the code to it.
     const dpopKey = this.dpop.usedWith(configuration) ? await generateDpopKey() : undefined;
     if (dpopKey !== undefined) params.dpop_jkt = await dpopThumbprint(dpopKey);

@@ -19,7 +19,14 @@ import { BffError } from '../errors.js';
 import { opAnswer, type OpAnswer } from '../op-answer.js';
 
 /** Which OP response was being processed: names the step or the token in the error code. */
-export type Phase = 'pushed_authorization_request' | 'authorization_response' | 'id_token' | 'userinfo' | 'revocation' | 'discovery';
+export type Phase =
+  | 'pushed_authorization_request'
+  | 'authorization_response'
+  | 'jarm' // a JARM response (BFF_RESPONSE_MODE=jwt): its codes are authorization_response_<problem>
+  | 'id_token'
+  | 'userinfo'
+  | 'revocation'
+  | 'discovery';
 
 const CLAIM_CODES: Record<string, OpTokenProblem | undefined> = {
   iss: 'issuer_mismatch',
@@ -72,6 +79,8 @@ export function stepOf(phase: Phase): OpStep {
     case 'revocation':
     case 'discovery':
       return phase;
+    case 'jarm':
+      return 'jwks'; // the one request verifying a JARM response makes
     default:
       return 'token';
   }
@@ -105,12 +114,11 @@ export function toBffError(err: unknown, phase: Phase): BffError {
     // e.g. a missing or wrong RFC 9207 `iss` parameter
     return new BffError(400, 'invalid_authorization_response', 'The authorization response is invalid.', { cause: err });
   }
-  return new BffError(
-    tokenErrorStatus(phase),
-    tokenErrorCode(phase, tokenProblem(err)),
-    `The OpenID Provider's ${phase === 'id_token' ? 'ID token' : 'userinfo response'} was refused.`,
-    { cause: err },
-  );
+  const kind = phase === 'jarm' ? 'authorization_response' : phase;
+  const what = { id_token: 'ID token', userinfo: 'userinfo response', authorization_response: 'authorization response (JARM)' }[kind];
+  return new BffError(tokenErrorStatus(kind), tokenErrorCode(kind, tokenProblem(err)), `The OpenID Provider's ${what} was refused.`, {
+    cause: err,
+  });
 }
 
 /** The suffix of the error code: what exactly was wrong with the token. */

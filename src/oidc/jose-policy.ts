@@ -27,6 +27,13 @@ export class TokenRefusedError<K extends TokenKind = TokenKind> extends BffError
   }
 }
 
+const TOKEN_LABELS: Record<TokenKind, string> = {
+  id_token: 'ID token',
+  userinfo: 'userinfo response',
+  logout_token: 'logout token',
+  authorization_response: 'authorization response (JARM)',
+};
+
 const MAX_HEADER_CHARS = 4096;
 // Headers that would let a token name its own verification or decryption key.
 const KEY_CARRYING_HEADERS = ['jku', 'x5u', 'jwk'];
@@ -45,7 +52,7 @@ export interface OpenedToken {
  * tokens) does that next, with the OP's keys.
  */
 export async function openToken(token: string, kind: TokenKind, policy: JoseConfig, keys: readonly DecryptionKey[]): Promise<OpenedToken> {
-  const label = kind === 'id_token' ? 'ID token' : kind === 'userinfo' ? 'userinfo response' : 'logout token';
+  const label = TOKEN_LABELS[kind];
   const refuse = (problem: JosePolicyProblem, what: string, cause?: unknown) =>
     new TokenRefusedError(kind, problem, `The ${label} was refused: ${what}.`, { cause });
 

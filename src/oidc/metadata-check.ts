@@ -4,6 +4,7 @@ import type * as oidc from 'openid-client';
 import { DPOP_ALG, ECDH_ES_ALGS } from '../algorithms.js';
 import type { Config } from '../config.js';
 import type { KeySet } from '../keys.js';
+import { jarmProblems } from './jarm.js';
 
 export class OpMetadataError extends Error {
   readonly code = 'ERR_BFF_OP_METADATA';
@@ -61,6 +62,7 @@ export function metadataProblems(meta: oidc.ServerMetadata, config: Config, keys
   if (config.requestObject === 'encrypted' && !meta.jwks_uri) {
     problems.push('jwks_uri is missing: no OP key to encrypt request objects to (BFF_REQUEST_OBJECT=encrypted)');
   }
+  problems.push(...jarmProblems(config, meta));
   if (config.par === 'on' && !meta.pushed_authorization_request_endpoint) {
     problems.push('pushed_authorization_request_endpoint is missing (BFF_PAR=on)');
   }

@@ -9,6 +9,7 @@ import type { KeyStore } from '../keys.js';
 import { metadataProblems, OpMetadataError } from './metadata-check.js';
 import { createOpFetch, opEndpoints, type OpEndpoints } from './op-fetch.js';
 import { toBffError } from './errors.js';
+import { jarmResponseMode } from './jarm.js';
 import { RequestObjectEncrypter } from './request-object.js';
 
 const RETRY_MIN_MS = 500;
@@ -77,7 +78,8 @@ export class OpenIdProvider {
       oidc.enableNonRepudiationChecks(configuration);
       this.current = configuration;
       this.failures = 0;
-      this.logger.info({ issuer: config.issuer.href }, 'OP discovery complete');
+      const responseMode = jarmResponseMode(config, meta);
+      this.logger.info({ issuer: config.issuer.href, ...(responseMode ? { responseMode } : {}) }, 'OP discovery complete');
       return configuration;
     } catch (err) {
       this.failures++;

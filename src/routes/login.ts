@@ -33,6 +33,7 @@ export interface LoginRouteOptions {
 export function loginRoute({ config, provider, stores, codeFlow, metrics }: LoginRouteOptions): Handler {
   const cookie = loginCookieName(config);
   const secure = isHttps(config);
+  const mayFormPost = config.responseMode === 'jwt' || config.responseMode === 'form_post.jwt';
   return async (req, res) => {
     const query = queryOf(req);
     const returnTo = parseReturnTo(queryParam(query, 'returnTo'), config.publicUrl);
@@ -44,7 +45,9 @@ export function loginRoute({ config, provider, stores, codeFlow, metrics }: Logi
     const attributes = {
       httpOnly: true,
       secure,
-      sameSite: 'lax', // must come back on the OP's cross-site redirect to /bff/callback
+      // Must come back on the OP's cross-site redirect to /bff/callback; a cross-site form POST (form_post.jwt)
+      // carries only SameSite=None cookies, which browsers accept only with Secure (https).
+      sameSite: secure && mayFormPost ? 'none' : 'lax',
       path: '/',
       maxAge: LOGIN_TIMEOUT_SECONDS,
       expires: new Date(Date.now() + LOGIN_TIMEOUT_SECONDS * 1000),
