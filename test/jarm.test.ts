@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compactDecrypt, decodeJwt, importJWK } from 'jose';
 import type { Claims, HostileOp } from './fixtures/hostile-op.js';
-import { getUser, login, sessionCookie, type TestBff, type TestBrowser, type TestKeys } from './helpers/harness.js';
+import { getUser, login, sessionCookie, setCookies, type TestBff, type TestBrowser, type TestKeys } from './helpers/harness.js';
 import { useStack, withStack } from './helpers/stack.js';
 
 // The registration: id_token and userinfo as usual, the authorization response signed and encrypted.
@@ -151,6 +151,21 @@ describe('JARM variants', () => {
         const browser = bff.browser();
         assert.equal((await login(browser)).status, 302);
         await getUser(browser).expect(200);
+      },
+    ));
+
+  it('form_post.jwt: the login cookie comes back on the cross-site POST (SameSite=None; Secure with https)', () =>
+    withStack(
+      { hostile: true, op: { jarm: true }, client: JARM_CLIENT, bff: false, env: { BFF_RESPONSE_MODE: 'form_post.jwt', BFF_PAR: 'off' } },
+      async ({ startBff }) => {
+        const https = await startBff({ BFF_PUBLIC_URL: 'https://app.example' });
+        const cookie = setCookies(await https.browser().agent.get('/bff/login').expect(302)).find((c) => c.startsWith('__Host-bff-login='));
+        assert.match(cookie ?? '', /SameSite=None/i);
+        assert.match(cookie ?? '', /; Secure/i);
+        assert.match(cookie ?? '', /HttpOnly/i);
+        const query = await startBff({ BFF_PUBLIC_URL: 'https://app.example', BFF_RESPONSE_MODE: 'query' });
+        const lax = setCookies(await query.browser().agent.get('/bff/login').expect(302)).find((c) => c.startsWith('__Host-bff-login='));
+        assert.match(lax ?? '', /SameSite=Lax/i);
       },
     ));
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { internals } from '../src/context.js';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { getUser, keysFor, login, signIn, staticEnv, type TestBff } from './helpers/harness.js';
+import { freePort, getUser, keysFor, login, signIn, spawnBff, staticEnv, type TestBff } from './helpers/harness.js';
 import type { HostileOp } from './fixtures/hostile-op.js';
 import { withStack } from './helpers/stack.js';
 
@@ -35,6 +35,30 @@ describe('BFF_REQUIRE_ENCRYPTION per item', () => {
     const sigOnly = await keysFor([{ use: 'sig', alg: 'PS256' }]);
     const err = await loadConfig(staticEnv(sigOnly, { BFF_REQUIRE_ENCRYPTION: 'userinfo' })).catch((e: unknown) => e);
     assert.match(String(err), /BFF_REQUIRE_ENCRYPTION: requires userinfo encrypted, but .* no "use":"enc" key/);
+  });
+
+  it('the process names, at start, each item it accepts in plaintext although it holds enc keys', async () => {
+    const keys = await keysFor();
+    const bff = await spawnBff({
+      BFF_ISSUER: `http://127.0.0.1:${await freePort()}`,
+      BFF_CLIENT_ID: 'bff',
+      BFF_PUBLIC_URL: 'http://localhost:3000',
+      BFF_ALLOW_HTTP: '1',
+      BFF_KEYS: JSON.stringify(keys.privateJwks),
+      BFF_SESSION_SECRET: 'x'.repeat(32),
+      BFF_REQUIRE_ENCRYPTION: 'id_token',
+    });
+    assert.equal(await bff.stop(), 0);
+    const warnings = bff
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: number; msg: string })
+      .filter((l) => l.level === 40 && l.msg.startsWith('BFF_REQUIRE_ENCRYPTION'));
+    assert.deepEqual(
+      warnings.map((l) => l.msg),
+      ['BFF_REQUIRE_ENCRYPTION: userinfo, logout_token accepted in plaintext although this BFF holds "enc" keys'],
+    );
   });
 
   it('an OP that encrypts id_tokens only: BFF_REQUIRE_ENCRYPTION=id_token signs in, with the JSON userinfo', () =>
@@ -69,6 +93,32 @@ describe('BFF_REQUIRE_ENCRYPTION per item', () => {
       assert.equal((await login(bff.browser())).status, 302);
       op.tamper.userinfo = (claims) => ({ body: JSON.stringify(claims), contentType: 'application/json' });
       assert.equal((await login(bff.browser())).body.error, 'userinfo_not_encrypted');
+    }));
+
+  it('logout tokens are judged on their own: plaintext accepted only when logout_token is off the list', () =>
+    withStack({ hostile: true, bff: false }, async ({ op, startBff }) => {
+      const logoutToken = () =>
+        op.signAsOp(
+          {
+            iss: op.issuer,
+            aud: 'bff',
+            iat: Math.floor(Date.now() / 1000),
+            jti: `jti-${Math.random()}`,
+            sub: 'alice',
+            events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+          },
+          { typ: 'logout+jwt' },
+        );
+      const post = async (bff: TestBff) =>
+        bff
+          .browser()
+          .agent.post('/bff/backchannel-logout')
+          .type('form')
+          .send({ logout_token: await logoutToken() });
+      const strict = await startBff({ BFF_REQUIRE_ENCRYPTION: 'id_token,userinfo,logout_token' });
+      assert.equal((await post(strict)).body.error, 'logout_token_not_encrypted');
+      const lenient = await startBff({ BFF_REQUIRE_ENCRYPTION: 'id_token,userinfo' });
+      assert.equal((await post(lenient)).status, 200);
     }));
 
   it('the start-time check names the item the OP cannot encrypt, and the setting that fits', () =>
