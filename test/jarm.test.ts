@@ -100,6 +100,9 @@ describe('JARM (BFF_RESPONSE_MODE=jwt), encrypted', () => {
     const res = await browser.agent.get(`${path}?code=${String(claims.code)}&state=${String(claims.state)}`);
     assert.equal(res.status, 400);
     assert.equal(res.body.error, 'authorization_response_not_jwt');
+    // Nor a plain parameter beside the JWT (it would not be covered by the OP's signature).
+    const mixed = await browser.agent.get(`${path}?response=${params.get('response')!}&code=injected`);
+    assert.equal(mixed.body.error, 'authorization_response_not_jwt');
     await getUser(browser).expect(401);
   });
 });
