@@ -486,7 +486,13 @@ async function main() {
       const jwe = await new CompactEncrypt(new TextEncoder().encode(jws))
         .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', cty: 'JWT', kid: encKey.kid })
         .encrypt(encryptTo);
-      const policy = { requireEncryption: true, jweAlgs: ['RSA-OAEP-256'], jweEncs: ['A256GCM'], jwsAlgs: ['PS256'], maxTokenBytes: 65536 };
+      const policy = {
+        requireEncryption: ['id_token' as const],
+        jweAlgs: ['RSA-OAEP-256'],
+        jweEncs: ['A256GCM'],
+        jwsAlgs: ['PS256'],
+        maxTokenBytes: 65536,
+      };
       const verifyOptions = { issuer: op.issuer, audience: 'bff', algorithms: ['PS256'] };
       const decryptKey = keySet.decryption[0]!.key;
       // The two run in alternating rounds, and each keeps its best round: a burst of noise from this shared

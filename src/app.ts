@@ -17,6 +17,7 @@ import { BffMetrics } from './metrics.js';
 import { AccessTokens } from './oidc/access-tokens.js';
 import { CodeFlow } from './oidc/code-flow.js';
 import { Dpop } from './oidc/dpop.js';
+import { Jarm } from './oidc/jarm.js';
 import { LogoutTokenVerifier } from './oidc/logout-token.js';
 import { OpenIdProvider } from './oidc/provider.js';
 import { routeTable } from './routes/table.js';
@@ -107,9 +108,10 @@ function createContext(config: Config, logger: Logger): BffContext {
     logger,
     keys,
     provider,
-    codeFlow: new CodeFlow(config, keys, dpop, provider.fetch),
+    codeFlow: new CodeFlow(config, keys, dpop, provider.requestObjects),
     accessTokens: new AccessTokens(config, provider, sessions, stores.locks, logger, metrics, dpop),
     dpop,
+    jarm: new Jarm(config, keys, provider.fetch, provider.opKeys),
     logoutTokens: new LogoutTokenVerifier(config, provider, keys, stores.replay),
     stores,
     sessions,

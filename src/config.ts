@@ -19,17 +19,20 @@ export { ConfigError, type Env } from './config/env.js';
 // The algorithm lists were importable from here before src/algorithms.ts became their home.
 export { SUPPORTED_JWE_ALGS, SUPPORTED_JWE_ENCS, SUPPORTED_JWS_ALGS } from './algorithms.js';
 export { checkKeySet, type KeyRuleSettings } from './config/keys.js';
+export { ENCRYPTED_ITEMS } from './config/op-client.js';
 export type {
   ApiRoute,
   ClientAuthMethod,
   Config,
   DpopMode,
+  EncryptedItem,
   JoseConfig,
   LogLevel,
   ParMode,
   Profile,
   RedisConfig,
   RequestObjectMode,
+  ResponseMode,
   SameSite,
 } from './config/types.js';
 

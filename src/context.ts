@@ -8,6 +8,7 @@ import type { BffMetrics } from './metrics.js';
 import type { AccessTokens } from './oidc/access-tokens.js';
 import type { CodeFlow } from './oidc/code-flow.js';
 import type { Dpop } from './oidc/dpop.js';
+import type { Jarm } from './oidc/jarm.js';
 import type { LogoutTokenVerifier } from './oidc/logout-token.js';
 import type { OpenIdProvider } from './oidc/provider.js';
 import type { Sessions } from './session/sessions.js';
@@ -21,6 +22,7 @@ export interface BffContext {
   codeFlow: CodeFlow;
   accessTokens: AccessTokens;
   dpop: Dpop;
+  jarm: Jarm;
   logoutTokens: LogoutTokenVerifier;
   stores: Stores;
   sessions: Sessions;

@@ -13,6 +13,7 @@ const FIXED_CODES = {
   invalid_state: [400],
   login_binding_mismatch: [400],
   invalid_authorization_response: [400],
+  authorization_response_not_jwt: [400], // BFF_RESPONSE_MODE=jwt and a plain code/state callback (routes/callback.ts)
   authorization_error: [400], // an OP authorization error that is not a standard code (oidc/errors.ts)
   invalid_grant: [400],
   not_authenticated: [401],
@@ -34,9 +35,6 @@ const FIXED_CODES = {
   token_not_dpop_bound: [502],
   op_response_too_large: [502],
   op_encryption_key_missing: [502],
-  op_jwks_invalid: [502],
-  op_unreachable: [502],
-  op_timeout: [504],
   op_unavailable: [503],
   // 500 for anything unexpected; 400 when the OP's authorization response says server_error.
   server_error: [400, 500],
@@ -110,35 +108,55 @@ export const LOGOUT_TOKEN_PROBLEMS = [
   'alg_not_allowed',
 ] as const;
 
-/** The OP requests whose error answer is passed on as `<kind>_request_failed` (oidc/errors.ts). */
-export const OP_REQUEST_KINDS = ['token', 'userinfo', 'par'] as const;
+/** Every interaction with the OP: a failed one is `<step>_<failure>` (oidc/errors.ts: opStepError). */
+export const OP_STEPS = ['discovery', 'par', 'token', 'userinfo', 'revocation', 'jwks'] as const;
+/**
+ * Why an OP interaction failed: `refused` (HTTP 401/403, or invalid_client/unauthorized_client: the client is not
+ * accepted), `request_failed` (another OAuth error), `response_invalid` (an answer that is neither a result nor an
+ * OAuth error: an unexpected status, not JSON), `unreachable` (no connection), `timeout` (BFF_OP_TIMEOUT).
+ * Discovery and revocation failures are only logged: discovery answers op_unavailable, revocation never fails a request.
+ */
+export const OP_FAILURES = ['refused', 'request_failed', 'response_invalid', 'unreachable', 'timeout'] as const;
 
 export type AuthorizationError = (typeof AUTHORIZATION_ERRORS)[number];
 export type JosePolicyProblem = (typeof JOSE_POLICY_PROBLEMS)[number];
 export type OpTokenProblem = (typeof OP_TOKEN_PROBLEMS)[number];
 export type LogoutTokenProblem = (typeof LOGOUT_TOKEN_PROBLEMS)[number];
-export type OpRequestKind = (typeof OP_REQUEST_KINDS)[number];
+export type OpStep = (typeof OP_STEPS)[number];
+export type OpFailure = (typeof OP_FAILURES)[number];
 
-/** The tokens the OP sends; each names its error codes, `<kind>_<problem>`. */
-export type TokenKind = 'id_token' | 'userinfo' | 'logout_token';
+/** The tokens the OP sends (authorization_response: a JARM response); each names its error codes, `<kind>_<problem>`. */
+export type TokenKind = 'id_token' | 'userinfo' | 'logout_token' | 'authorization_response';
 /** The problems a token of kind K can have: the policy's, then its own checks'. */
 export type TokenProblem<K extends TokenKind> = JosePolicyProblem | (K extends 'logout_token' ? LogoutTokenProblem : OpTokenProblem);
 
 export type ErrorCode =
   | keyof typeof FIXED_CODES
   | AuthorizationError
-  | `${'id_token' | 'userinfo'}_${TokenProblem<'id_token'>}`
+  | `${'id_token' | 'userinfo' | 'authorization_response'}_${TokenProblem<'id_token'>}`
   | `logout_token_${TokenProblem<'logout_token'>}`
-  | `${OpRequestKind}_request_failed`;
+  | `${OpStep}_${OpFailure}`;
 
 /** The code of a refused token. The one place a token code is put together from its parts. */
 export function tokenErrorCode<K extends TokenKind>(kind: K, problem: TokenProblem<K>): ErrorCode {
   return `${kind}_${problem}` as ErrorCode;
 }
 
-/** A bad token from the OP's back channel is the OP's fault (502); a bad logout token is the caller's request (400). */
+/**
+ * A bad token from the OP's back channel is the OP's fault (502); a bad logout token is the caller's request (400),
+ * and so is a bad JARM response, which the browser brought.
+ */
 export function tokenErrorStatus(kind: TokenKind): 400 | 502 {
-  return kind === 'logout_token' ? 400 : 502;
+  return kind === 'logout_token' || kind === 'authorization_response' ? 400 : 502;
+}
+
+/** The code of a failed OP interaction. The one place such a code is put together from its parts. */
+export function opStepErrorCode(step: OpStep, failure: OpFailure): ErrorCode {
+  return `${step}_${failure}`;
+}
+
+export function opStepErrorStatus(failure: OpFailure): 502 | 504 {
+  return failure === 'timeout' ? 504 : 502;
 }
 
 export function isAuthorizationError(code: string): code is AuthorizationError {
@@ -158,11 +176,11 @@ export function errorCatalogue(): Map<ErrorCode, number[]> {
   };
   for (const [code, statuses] of Object.entries(FIXED_CODES)) for (const status of statuses) add(code as ErrorCode, status);
   for (const code of AUTHORIZATION_ERRORS) add(code, 400);
-  for (const kind of ['id_token', 'userinfo'] as const) {
+  for (const kind of ['id_token', 'userinfo', 'authorization_response'] as const) {
     for (const problem of [...JOSE_POLICY_PROBLEMS, ...OP_TOKEN_PROBLEMS]) add(tokenErrorCode(kind, problem), tokenErrorStatus(kind));
   }
   for (const problem of [...JOSE_POLICY_PROBLEMS, ...LOGOUT_TOKEN_PROBLEMS])
     add(tokenErrorCode('logout_token', problem), tokenErrorStatus('logout_token'));
-  for (const kind of OP_REQUEST_KINDS) add(`${kind}_request_failed`, 502);
+  for (const step of OP_STEPS) for (const failure of OP_FAILURES) add(opStepErrorCode(step, failure), opStepErrorStatus(failure));
   return catalogue;
 }

@@ -2,6 +2,7 @@
 // token, a secret or a claim to the logger in the first place.
 import { pino, type Logger } from 'pino';
 import type { LogLevel } from './config.js';
+import { opAnswer } from './op-answer.js';
 
 export type { Logger };
 
@@ -29,16 +30,25 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
   );
 }
 
-/** A loggable summary of an error: its class, code and message, never a response body. */
-export function describe(err: unknown): { name?: string; code?: string; oauthError?: string; message?: string } {
+/**
+ * A loggable summary of an error: its class, code and message, never a response body. When the OP answered
+ * with an error: its HTTP status and its own error and error_description (the OP's words; never a token).
+ */
+export function describe(err: unknown): {
+  name?: string;
+  code?: string;
+  message?: string;
+  // Spelled out rather than Partial<OpAnswer>: the public declarations reach logger.d.ts, not op-answer.d.ts.
+  opStatus?: number;
+  opError?: string;
+  opErrorDescription?: string;
+} {
   if (!(err instanceof Error)) return { message: String(err) };
   const cause = (err as { cause?: unknown }).cause;
-  // A ResponseBodyError's `error` is a standard OAuth code (invalid_client …): safe and useful to log.
-  const oauthError = (err as { error?: unknown }).error;
   return {
     name: err.name,
     code: (err as { code?: string }).code,
-    ...(typeof oauthError === 'string' ? { oauthError } : {}),
+    ...opAnswer(err),
     message: err.message + (cause instanceof Error ? ` (cause: ${cause.message})` : ''),
   };
 }

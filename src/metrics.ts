@@ -26,6 +26,12 @@ export class BffMetrics {
     labelNames: ['outcome'],
     registers: [this.registry],
   });
+  readonly revocations = new Counter({
+    name: 'bff_token_revocations_total',
+    help: 'Refresh token revocations at the OP (at logout and after a refused refresh), by outcome: revoked, failed',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   readonly backchannelLogouts = new Counter({
     name: 'bff_backchannel_logouts_total',
     help: 'Back-channel logout requests, by outcome',

@@ -2,7 +2,7 @@
 // A configuration problem prints one line naming the variable and exits 2.
 import { createServer } from 'node:http';
 import express from 'express';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, ENCRYPTED_ITEMS, loadConfig, type Config } from './config.js';
 import { createApp } from './app.js';
 import { internals } from './context.js';
 import { createLogger, type Logger } from './logger.js';
@@ -96,8 +96,11 @@ function warnAboutWeakSettings(config: Config, logger: Logger): void {
   if (config.clientAuth !== 'private_key_jwt') {
     logger.warn({ clientAuth: config.clientAuth }, 'client authentication uses a shared secret; private_key_jwt is stronger');
   }
-  if (!config.jose.requireEncryption && config.keys.decryption.length > 0) {
-    logger.warn('BFF_REQUIRE_ENCRYPTION=false: plaintext id_tokens and userinfo are accepted although this BFF holds "enc" keys');
+  const plaintext = ENCRYPTED_ITEMS.filter(
+    (item) => !config.jose.requireEncryption.includes(item) && (item !== 'authorization_response' || config.responseMode !== 'query'),
+  );
+  if (plaintext.length > 0 && config.keys.decryption.length > 0) {
+    logger.warn({ plaintext }, `BFF_REQUIRE_ENCRYPTION: ${plaintext.join(', ')} accepted in plaintext although this BFF holds "enc" keys`);
   }
   if (config.keys.decryption.length === 0) {
     logger.warn('no "use":"enc" keys: the OP cannot encrypt id_tokens or userinfo to this BFF');

@@ -153,8 +153,11 @@ describe('a slow OP', () => {
   let keys: TestKeys;
   useStack({ hostile: true, bff: false }, (stack) => ({ op, keys } = stack));
 
-  for (const path of ['/token', '/me']) {
-    it(`answers 504 op_timeout when ${path} takes longer than BFF_OP_TIMEOUT, without a session`, async () => {
+  for (const [path, code] of [
+    ['/token', 'token_timeout'],
+    ['/me', 'userinfo_timeout'],
+  ] as const) {
+    it(`answers 504 ${code} when ${path} takes longer than BFF_OP_TIMEOUT, without a session`, async () => {
       const bff = await startBff(baseEnv(op, 'bff', keys, { BFF_OP_TIMEOUT: '1' }));
       try {
         op.tamper.delay = { path, ms: 1500 };
@@ -162,7 +165,7 @@ describe('a slow OP', () => {
         const res = await login(browser);
         op.tamper = {};
         assert.equal(res.status, 504);
-        assert.equal(res.body.error, 'op_timeout');
+        assert.equal(res.body.error, code);
         assert.equal(sessionCookie(res), undefined);
         await getUser(browser).expect(401);
       } finally {

@@ -176,9 +176,9 @@ describe('JOSE policy against a hostile OP', () => {
     await expectRefusal('userinfo_subject_mismatch');
   });
 
-  it('refuses a signed userinfo without iss, or for another audience', async () => {
-    op.tamper.userinfo = async ({ iss: _iss, ...c }) => ({
-      body: await op.encryptForBff(await op.signAsOp(c)),
+  it('refuses a signed userinfo from another issuer, or for another audience', async () => {
+    op.tamper.userinfo = async (c) => ({
+      body: await op.encryptForBff(await op.signAsOp({ ...c, iss: 'https://other-op.example' })),
       contentType: 'application/jwt',
     });
     await expectRefusal('userinfo_issuer_mismatch');

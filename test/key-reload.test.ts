@@ -73,7 +73,8 @@ const cases: KeyRuleCase[] = [
     env: { BFF_REQUIRE_ENCRYPTION: 'true' },
     good: DEFAULT_KEYS,
     bad: () => jwks([{ use: 'sig', alg: 'PS256' }]),
-    atStart: /^BFF_REQUIRE_ENCRYPTION: is true, but BFF_KEYS\/BFF_KEYS_FILE holds no "use":"enc" key/,
+    atStart:
+      /^BFF_REQUIRE_ENCRYPTION: requires id_token, userinfo, logout_token encrypted, but BFF_KEYS\/BFF_KEYS_FILE holds no "use":"enc" key/,
     atReload: /^BFF_KEYS_FILE: has no "use":"enc" key, and encryption is required/,
   },
   {

@@ -14,7 +14,7 @@ import { bffClient, startOp } from './fixtures/op.js';
 import { BFF_ORIGIN, baseEnv, freePort, getUser, keysFor, login, spawnBff, startBff, type TestKeys } from './helpers/harness.js';
 
 const POLICY = {
-  requireEncryption: true,
+  requireEncryption: ['id_token' as const],
   jweAlgs: ['RSA-OAEP', 'RSA-OAEP-256', 'ECDH-ES', 'ECDH-ES+A128KW'],
   jweEncs: ['A256GCM', 'A128CBC-HS256'],
   jwsAlgs: ['ES256'],

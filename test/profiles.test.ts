@@ -37,7 +37,7 @@ describe('BFF_PROFILE', () => {
     const config = await loadConfig(env(rsaKeys, { BFF_PROFILE: 'ftn' }));
     assert.equal(config.clientAuth, 'private_key_jwt');
     assert.equal(config.requestObject, 'signed');
-    assert.equal(config.jose.requireEncryption, true);
+    assert.deepEqual(config.jose.requireEncryption, ['id_token', 'userinfo', 'logout_token']);
     assert.deepEqual(config.jose.jweAlgs, ['RSA-OAEP', 'RSA-OAEP-256']);
     assert.equal(config.authParams.acr_values, LOA3);
   });
@@ -46,6 +46,8 @@ describe('BFF_PROFILE', () => {
     ['BFF_CLIENT_AUTH', { BFF_CLIENT_AUTH: 'client_secret_basic', BFF_CLIENT_SECRET: 's' }],
     ['BFF_REQUEST_OBJECT', { BFF_REQUEST_OBJECT: 'none' }],
     ['BFF_REQUIRE_ENCRYPTION', { BFF_REQUIRE_ENCRYPTION: 'false' }],
+    ['BFF_REQUIRE_ENCRYPTION', { BFF_REQUIRE_ENCRYPTION: 'id_token' }],
+    ['BFF_REQUIRE_ENCRYPTION', { BFF_REQUIRE_ENCRYPTION: 'userinfo,logout_token' }],
     ['BFF_JWE_ALGS', { BFF_JWE_ALGS: 'RSA-OAEP-256,ECDH-ES' }],
     ['BFF_AUTH_PARAMS', { BFF_AUTH_PARAMS: '{"acr_values":"urn:weak"}' }],
     ['BFF_AUTH_PARAMS', { BFF_AUTH_PARAMS: '{"ui_locales":"fi"}' }],

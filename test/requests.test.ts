@@ -81,7 +81,9 @@ describe('request objects (JAR)', () => {
       const browser = bff.browser();
       const start = await browser.agent.get('/bff/login').expect(302);
       const url = new URL(start.headers.location!);
-      assert.deepEqual([...url.searchParams.keys()].sort(), ['client_id', 'request']);
+      assert.deepEqual([...url.searchParams.keys()].sort(), ['client_id', 'request', 'response_type', 'scope']);
+      assert.equal(url.searchParams.get('response_type'), 'code');
+      assert.equal(url.searchParams.get('scope'), 'openid profile email');
       const request = url.searchParams.get('request')!;
       const { payload } = await compactVerify(request, await importJWK(keys.publicJwks.keys[0]!, 'PS256'));
       const claims = JSON.parse(new TextDecoder().decode(payload));

@@ -51,7 +51,7 @@ export function defaultClientAuth(keys: KeySet): ClientAuthMethod {
 
 /** The decryption-key rule: required encryption needs a "use":"enc" key to decrypt with. */
 export function lacksDecryptionKey(keys: KeySet, jose: Pick<Config['jose'], 'requireEncryption'>): boolean {
-  return jose.requireEncryption && keys.decryption.length === 0;
+  return jose.requireEncryption.length > 0 && keys.decryption.length === 0;
 }
 
 /**

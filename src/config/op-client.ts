@@ -1,15 +1,7 @@
 // The BFF as the OP's client: who it is (issuer, client_id, its URLs), how it
 // authenticates, what it asks for (scope, request objects, PAR, DPoP, extra
 // parameters) and what it accepts back (the JOSE policy).
-import {
-  DEFAULT_JWE_ALGS,
-  DEFAULT_JWS_ALGS,
-  DEFAULT_REQUEST_OBJECT_ALG,
-  DEFAULT_REQUEST_OBJECT_ENC,
-  SUPPORTED_JWE_ALGS,
-  SUPPORTED_JWE_ENCS,
-  SUPPORTED_JWS_ALGS,
-} from '../algorithms.js';
+import { DEFAULT_JWE_ALGS, DEFAULT_JWS_ALGS, SUPPORTED_JWE_ALGS, SUPPORTED_JWE_ENCS, SUPPORTED_JWS_ALGS } from '../algorithms.js';
 import type { KeySet } from '../keys.js';
 import {
   ConfigError,
@@ -24,7 +16,7 @@ import {
   type Env,
 } from './env.js';
 import { defaultClientAuth, lacksDecryptionKey, lacksSigningKey } from './keys.js';
-import type { ClientAuthMethod, Config, JoseConfig } from './types.js';
+import type { ClientAuthMethod, Config, EncryptedItem, JoseConfig } from './types.js';
 
 const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['private_key_jwt', 'client_secret_basic', 'client_secret_post'];
 // Parameters the BFF sets itself; configuration must not override them.
@@ -56,8 +48,11 @@ export type OpClientConfig = Pick<
   | 'requestObject'
   | 'requestObjectEncryption'
   | 'par'
+  | 'responseMode'
   | 'dpop'
   | 'assertionAudience'
+  | 'userinfoIssAud'
+  | 'requestObjectQuery'
   | 'authParams'
   | 'loginParams'
   | 'opTimeoutSeconds'
@@ -85,7 +80,8 @@ export function parseOpClient(env: Env, keys: KeySet): OpClientConfig {
   if (!scope.split(' ').includes('openid')) {
     throw new ConfigError('BFF_SCOPE', 'must include "openid"');
   }
-  const jose = parseJose(env, keys);
+  const responseMode = parseEnum(env, 'BFF_RESPONSE_MODE', ['query', 'jwt', 'query.jwt', 'form_post.jwt'] as const, 'query');
+  const jose = parseJose(env, keys, responseMode !== 'query');
   const requestObject = parseEnum(env, 'BFF_REQUEST_OBJECT', ['none', 'signed', 'encrypted'] as const, 'none');
   if (lacksSigningKey(keys, { requestObject })) {
     throw new ConfigError('BFF_REQUEST_OBJECT', `${requestObject} request objects need a "use":"sig" key in BFF_KEYS/BFF_KEYS_FILE`);
@@ -97,16 +93,24 @@ export function parseOpClient(env: Env, keys: KeySet): OpClientConfig {
     jose,
     requestObject,
     opTimeoutSeconds: parseInteger(env, 'BFF_OP_TIMEOUT', 10, 1, 120),
+    // Unset: taken from the OP at discovery (oidc/request-object.ts: negotiate).
     requestObjectEncryption: {
-      alg: parseEnum(env, 'BFF_REQUEST_OBJECT_ALG', SUPPORTED_JWE_ALGS, DEFAULT_REQUEST_OBJECT_ALG),
-      enc: parseEnum(env, 'BFF_REQUEST_OBJECT_ENC', SUPPORTED_JWE_ENCS, DEFAULT_REQUEST_OBJECT_ENC),
+      alg: optionalEnum(env, 'BFF_REQUEST_OBJECT_ALG', SUPPORTED_JWE_ALGS),
+      enc: optionalEnum(env, 'BFF_REQUEST_OBJECT_ENC', SUPPORTED_JWE_ENCS),
     },
     par: parseEnum(env, 'BFF_PAR', ['auto', 'on', 'off'] as const, 'auto'),
+    responseMode,
     dpop: parseEnum(env, 'BFF_DPOP', ['auto', 'on', 'off'] as const, 'auto'),
-    assertionAudience: parseEnum(env, 'BFF_ASSERTION_AUDIENCE', ['issuer', 'token_endpoint'] as const, 'issuer'),
+    assertionAudience: parseEnum(env, 'BFF_ASSERTION_AUDIENCE', ['issuer', 'token_endpoint', 'endpoint'] as const, 'issuer'),
+    userinfoIssAud: parseEnum(env, 'BFF_USERINFO_ISS_AUD', ['required', 'when_present'] as const, 'when_present'),
+    requestObjectQuery: parseEnum(env, 'BFF_REQUEST_OBJECT_QUERY', ['full', 'minimal'] as const, 'full'),
     authParams: parseAuthParams(env),
     loginParams: parseLoginParams(env),
   };
+}
+
+function optionalEnum(env: Env, name: string, allowed: readonly string[]): string | undefined {
+  return optional(env, name) === undefined ? undefined : parseEnum(env, name, allowed, '');
 }
 
 function parsePublicUrl(env: Env, allowHttp: boolean): URL {
@@ -137,12 +141,39 @@ function parseClientSecret(env: Env, clientAuth: ClientAuthMethod): string | und
   return clientSecret;
 }
 
-function parseJose(env: Env, keys: KeySet): JoseConfig {
-  // Holding an enc key means the OP was told to encrypt: plaintext would then be a downgrade.
-  const requireEncryption = parseOptionalFlag(env, 'BFF_REQUIRE_ENCRYPTION') ?? keys.decryption.length > 0;
-  if (lacksDecryptionKey(keys, { requireEncryption })) {
-    throw new ConfigError('BFF_REQUIRE_ENCRYPTION', 'is true, but BFF_KEYS/BFF_KEYS_FILE holds no "use":"enc" key to decrypt with');
+/** Every item BFF_REQUIRE_ENCRYPTION may name, in the order the README lists them. */
+export const ENCRYPTED_ITEMS: readonly EncryptedItem[] = ['id_token', 'userinfo', 'authorization_response', 'logout_token'];
+
+/**
+ * BFF_REQUIRE_ENCRYPTION: `true`, `false` or a list of items. `true` means every
+ * item this configuration receives: the authorization response only with JARM.
+ */
+export function parseRequireEncryption(env: Env, keys: KeySet, jarm: boolean): EncryptedItem[] {
+  const received = ENCRYPTED_ITEMS.filter((item) => item !== 'authorization_response' || jarm);
+  const value = optional(env, 'BFF_REQUIRE_ENCRYPTION');
+  let items: EncryptedItem[];
+  if (value === undefined) {
+    // Holding an enc key means the OP was told to encrypt: plaintext would then be a downgrade.
+    items = keys.decryption.length > 0 ? received : [];
+  } else if (/^(1|true|0|false)$/.test(value)) {
+    items = parseOptionalFlag(env, 'BFF_REQUIRE_ENCRYPTION') ? received : [];
+  } else {
+    items = parseList(env, 'BFF_REQUIRE_ENCRYPTION', ENCRYPTED_ITEMS, []) as EncryptedItem[];
+    if (items.includes('authorization_response') && !jarm) {
+      throw new ConfigError('BFF_REQUIRE_ENCRYPTION', 'names authorization_response, which is only received with BFF_RESPONSE_MODE=jwt');
+    }
   }
+  if (lacksDecryptionKey(keys, { requireEncryption: items })) {
+    throw new ConfigError(
+      'BFF_REQUIRE_ENCRYPTION',
+      `requires ${items.join(', ')} encrypted, but BFF_KEYS/BFF_KEYS_FILE holds no "use":"enc" key to decrypt with`,
+    );
+  }
+  return items;
+}
+
+function parseJose(env: Env, keys: KeySet, jarm: boolean): JoseConfig {
+  const requireEncryption = parseRequireEncryption(env, keys, jarm);
   return {
     requireEncryption,
     jweAlgs: parseList(env, 'BFF_JWE_ALGS', SUPPORTED_JWE_ALGS, DEFAULT_JWE_ALGS),

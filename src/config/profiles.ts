@@ -9,6 +9,9 @@ import { ConfigError, type Env } from './env.js';
 import type { Config, Profile } from './types.js';
 import type { KeySet } from '../keys.js';
 
+/** What FTN requires encrypted, whatever BFF_REQUIRE_ENCRYPTION lists besides. */
+const FTN_ENCRYPTED_ITEMS = ['id_token', 'userinfo'] as const;
+
 export const FTN_ACR_VALUES = ['http://ftn.ficora.fi/2017/loa2', 'http://ftn.ficora.fi/2017/loa3'];
 
 export function profileDefaults(profile: Profile): Env {
@@ -20,6 +23,7 @@ export function profileDefaults(profile: Profile): Env {
         BFF_CLIENT_AUTH: 'private_key_jwt',
         BFF_REQUEST_OBJECT: 'signed',
         BFF_REQUIRE_ENCRYPTION: 'true',
+        BFF_USERINFO_ISS_AUD: 'required',
         BFF_JWE_ALGS: FTN_JWE_ALGS.join(','),
         BFF_AUTH_PARAMS: JSON.stringify({ acr_values: FTN_ACR_VALUES[1] }),
       };
@@ -31,6 +35,7 @@ export function profileDefaults(profile: Profile): Env {
         BFF_PAR: 'on',
         BFF_DPOP: 'on',
         BFF_JWS_ALGS: FAPI2_JWS_ALGS.join(','),
+        BFF_USERINFO_ISS_AUD: 'required',
       };
     case 'none':
       return {};
@@ -48,10 +53,14 @@ export function checkProfile(config: Config): void {
   if (config.profile === 'none') return;
 
   if (config.clientAuth !== 'private_key_jwt') refuse('BFF_CLIENT_AUTH', config.clientAuth);
+  if (config.userinfoIssAud !== 'required')
+    refuse('BFF_USERINFO_ISS_AUD', `${config.userinfoIssAud} (a signed userinfo must name its issuer and audience)`);
 
   if (config.profile === 'ftn') {
     if (config.requestObject === 'none') refuse('BFF_REQUEST_OBJECT', 'none (unsigned authorization requests)');
-    if (!config.jose.requireEncryption) refuse('BFF_REQUIRE_ENCRYPTION', 'false');
+    // FTN's floor: id_tokens and userinfo encrypted (logout tokens and JARM as configured).
+    const plaintext = FTN_ENCRYPTED_ITEMS.filter((item) => !config.jose.requireEncryption.includes(item));
+    if (plaintext.length > 0) refuse('BFF_REQUIRE_ENCRYPTION', `accepting ${plaintext.join(' and ')} in plaintext`);
     const weakAlgs = config.jose.jweAlgs.filter((alg) => !FTN_JWE_ALGS.includes(alg));
     if (weakAlgs.length > 0) refuse('BFF_JWE_ALGS', weakAlgs.join(', '));
     const acr = (config.authParams.acr_values ?? '').split(' ').filter(Boolean);

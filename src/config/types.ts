@@ -10,11 +10,15 @@ export type Profile = 'none' | 'ftn' | 'fapi2';
 export type RequestObjectMode = 'none' | 'signed' | 'encrypted';
 export type ParMode = 'auto' | 'on' | 'off';
 export type DpopMode = 'auto' | 'on' | 'off';
+/** BFF_RESPONSE_MODE: `query`, or JARM (`jwt` lets the OP's metadata pick query.jwt or form_post.jwt when it lacks plain jwt). */
+export type ResponseMode = 'query' | 'jwt' | 'query.jwt' | 'form_post.jwt';
+/** What BFF_REQUIRE_ENCRYPTION can require to arrive encrypted, item by item. */
+export type EncryptedItem = 'id_token' | 'userinfo' | 'authorization_response' | 'logout_token';
 
 /** What the BFF accepts from the OP: see src/oidc/jose-policy.ts. */
 export interface JoseConfig {
-  /** Refuse plaintext id_tokens and userinfo. */
-  requireEncryption: boolean;
+  /** The items refused in plaintext (BFF_REQUIRE_ENCRYPTION); each is judged on its own. */
+  requireEncryption: readonly EncryptedItem[];
   /** JWE key management algorithms accepted. */
   jweAlgs: string[];
   /** JWE content encryption algorithms accepted. */
@@ -68,16 +72,22 @@ export interface Config {
   profile: Profile;
   jose: JoseConfig;
   requestObject: RequestObjectMode;
-  /** JWE alg/enc for encrypted request objects. */
-  requestObjectEncryption: { alg: string; enc: string };
+  /** JWE alg/enc for encrypted request objects; undefined: taken from the OP (its enc key, its metadata). */
+  requestObjectEncryption: { alg: string | undefined; enc: string | undefined };
   par: ParMode;
+  /** How the authorization response comes back: plain query, or a JWT (JARM). */
+  responseMode: ResponseMode;
   /**
    * DPoP (RFC 9449) sender-constrained access tokens: `auto` when the OP
    * advertises ES256 DPoP proofs, `on` (required), `off` (bearer tokens).
    */
   dpop: DpopMode;
-  /** The `aud` of private_key_jwt client assertions. */
-  assertionAudience: 'issuer' | 'token_endpoint';
+  /** A signed userinfo's iss and aud: `required`, or checked `when_present` (src/oidc/op-fetch.ts says why that is safe). */
+  userinfoIssAud: 'required' | 'when_present';
+  /** With a request object, also send response_type, scope and client_id in the query (OIDC Core 6.1), or `minimal`: client_id and request only (RFC 9101). */
+  requestObjectQuery: 'full' | 'minimal';
+  /** The `aud` of private_key_jwt client assertions; `endpoint`: the exact URL each is posted to. */
+  assertionAudience: 'issuer' | 'token_endpoint' | 'endpoint';
   /** Extra authorization request parameters sent on every login. */
   authParams: Record<string, string>;
   /** Names of authorization parameters /bff/login may take from its query. */

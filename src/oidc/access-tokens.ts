@@ -144,9 +144,16 @@ export class AccessTokens {
       const configuration = await this.provider.configuration();
       if (configuration.serverMetadata().revocation_endpoint === undefined) return;
       await oidc.tokenRevocation(configuration, refreshToken, { token_type_hint: 'refresh_token' });
+      this.metrics.revocations.inc({ outcome: 'revoked' });
       this.logger.info({ event: 'revocation' }, 'refresh token revoked');
     } catch (err) {
-      this.logger.warn({ event: 'revocation', error: describe(err) }, 'refresh token revocation failed');
+      // Not fatal (the session is gone already), but a refresh token left valid at the OP: counted, for alerting.
+      this.metrics.revocations.inc({ outcome: 'failed' });
+      const failure = toBffError(err, 'revocation');
+      this.logger.warn(
+        { event: 'revocation', code: failure.code, error: describe(failure.cause ?? err) },
+        'refresh token revocation failed',
+      );
     }
   }
 

@@ -10,7 +10,8 @@ import type { SessionTokens, SessionUser } from '../session/data.js';
 import type { LoginTransaction } from '../store/login-transactions.js';
 import { dpopThumbprint, generateDpopKey, type Dpop, type DpopPrivateJwk } from './dpop.js';
 import { toBffError } from './errors.js';
-import { RequestObjectEncrypter } from './request-object.js';
+import { jarmResponseMode } from './jarm.js';
+import type { RequestObjectEncrypter } from './request-object.js';
 
 export interface AuthorizationRequest {
   url: URL;
@@ -29,16 +30,12 @@ export interface CompletedLogin {
 }
 
 export class CodeFlow {
-  private readonly encrypter: RequestObjectEncrypter;
-
   constructor(
     private readonly config: Config,
     private readonly keys: KeyStore,
     private readonly dpop: Dpop,
-    fetch: oidc.CustomFetch,
-  ) {
-    this.encrypter = new RequestObjectEncrypter(config, fetch);
-  }
+    private readonly encrypter: RequestObjectEncrypter,
+  ) {}
 
   /** `extraParams` are the allow-listed parameters from /bff/login's query, already validated. */
   async buildAuthorizationRequest(
@@ -61,6 +58,9 @@ export class CodeFlow {
       state,
       nonce,
     };
+    // JARM: the mode the OP's metadata allows (checked at start: jarm.ts).
+    const responseMode = jarmResponseMode(config, configuration.serverMetadata());
+    if (responseMode !== undefined) params.response_mode = responseMode;
     // A DPoP key per login (and then per session); dpop_jkt binds the code to it.
     const dpopKey = this.dpop.usedWith(configuration) ? await generateDpopKey() : undefined;
     if (dpopKey !== undefined) params.dpop_jkt = await dpopThumbprint(dpopKey);
@@ -86,6 +86,9 @@ export class CodeFlow {
         let request = jar.searchParams.get('request')!;
         if (config.requestObject === 'encrypted') request = await this.encrypter.encrypt(request, configuration);
         query = { client_id: config.clientId, request };
+        // OIDC Core 6.1 wants response_type and scope beside the request object too (RFC 9101 only client_id); some OPs
+        // refuse it without them. They match the request object's. PAR needs neither: the front channel then carries only request_uri.
+        if (config.requestObjectQuery === 'full' && !par) query = { ...query, response_type: 'code', scope: config.scope };
       }
       if (!par) return oidc.buildAuthorizationUrl(configuration, query);
       return await oidc.buildAuthorizationUrlWithPAR(configuration, query, await this.dpop.opOptions(configuration, dpopKey));

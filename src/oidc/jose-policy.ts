@@ -30,6 +30,14 @@ export class TokenRefusedError<K extends TokenKind = TokenKind> extends BffError
 /** What openToken needs of the configuration: the claim rules live in token-claims.ts. */
 export type TokenPolicy = Omit<JoseConfig, 'trustedAudiences' | 'maxTokenAgeSeconds' | 'clockToleranceSeconds'>;
 
+/** How messages name each token. */
+export const TOKEN_LABELS: Record<TokenKind, string> = {
+  id_token: 'ID token',
+  userinfo: 'userinfo response',
+  logout_token: 'logout token',
+  authorization_response: 'authorization response (JARM)',
+};
+
 const MAX_HEADER_CHARS = 4096;
 // Headers that would let a token name its own verification or decryption key.
 const KEY_CARRYING_HEADERS = ['jku', 'x5u', 'jwk'];
@@ -48,7 +56,7 @@ export interface OpenedToken {
  * tokens) does that next, with the OP's keys.
  */
 export async function openToken(token: string, kind: TokenKind, policy: TokenPolicy, keys: readonly DecryptionKey[]): Promise<OpenedToken> {
-  const label = kind === 'id_token' ? 'ID token' : kind === 'userinfo' ? 'userinfo response' : 'logout token';
+  const label = TOKEN_LABELS[kind];
   const refuse = (problem: JosePolicyProblem, what: string, cause?: unknown) =>
     new TokenRefusedError(kind, problem, `The ${label} was refused: ${what}.`, { cause });
 
@@ -64,7 +72,8 @@ export async function openToken(token: string, kind: TokenKind, policy: TokenPol
     return { ...openJws(inner, policy, refuse), encrypted: true };
   }
   if (parts.length === 3) {
-    if (policy.requireEncryption) throw refuse('not_encrypted', 'it is not encrypted, and this BFF requires encryption');
+    if (policy.requireEncryption.includes(kind))
+      throw refuse('not_encrypted', `it is not encrypted, and this BFF requires ${kind} encrypted`);
     return { ...openJws(token, policy, refuse), encrypted: false };
   }
   throw refuse('malformed', 'it is not a compact JWT');

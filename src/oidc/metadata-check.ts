@@ -4,6 +4,7 @@ import type * as oidc from 'openid-client';
 import { DPOP_ALG, ECDH_ES_ALGS } from '../algorithms.js';
 import type { Config } from '../config.js';
 import type { KeySet } from '../keys.js';
+import { jarmProblems } from './jarm.js';
 
 export class OpMetadataError extends Error {
   readonly code = 'ERR_BFF_OP_METADATA';
@@ -40,48 +41,28 @@ export function metadataProblems(meta: oidc.ServerMetadata, config: Config, keys
     lacks('id_token_signing_alg_values_supported', `any of ${config.jose.jwsAlgs.join(', ')}`, 'BFF_JWS_ALGS');
   }
 
-  if (config.jose.requireEncryption) {
-    const keyAlgs = new Set(
-      keys.decryption.flatMap((k) => (k.alg ? [k.alg] : config.jose.jweAlgs.filter((alg) => ECDH_ES_ALGS.includes(alg)))),
-    );
-    const usableAlgs = [...keyAlgs].filter((alg) => config.jose.jweAlgs.includes(alg));
-    const targets = meta.userinfo_endpoint ? (['id_token', 'userinfo'] as const) : (['id_token'] as const);
-    for (const target of targets) {
-      const algField = `${target}_encryption_alg_values_supported` as const;
-      const encField = `${target}_encryption_enc_values_supported` as const;
-      const algs = meta[algField];
-      if (!Array.isArray(algs)) {
-        problems.push(`${algField} is not advertised: the OP does not say it can encrypt ${target} (BFF_REQUIRE_ENCRYPTION)`);
-        continue;
-      }
-      if (!algs.some((alg) => usableAlgs.includes(alg)))
-        lacks(algField, `any of ${usableAlgs.join(', ')}`, 'the "enc" keys in BFF_KEYS and BFF_JWE_ALGS');
-      const encs = meta[encField];
-      if (Array.isArray(encs) && !encs.some((enc) => config.jose.jweEncs.includes(enc))) {
-        lacks(encField, `any of ${config.jose.jweEncs.join(', ')}`, 'BFF_JWE_ENCS');
-      }
-    }
-  }
+  problems.push(...encryptionProblems(meta, config, keys));
 
   if (config.requestObject !== 'none') {
-    if (meta.request_parameter_supported === false)
-      problems.push(`request_parameter_supported is false (BFF_REQUEST_OBJECT=${config.requestObject})`);
-    if (signingKey && !supports('request_object_signing_alg_values_supported', signingKey.alg)) {
-      lacks('request_object_signing_alg_values_supported', signingKey.alg, 'BFF_REQUEST_OBJECT');
+    // OpenID Connect Discovery: silence means no, for both (request_parameter_supported defaults to false).
+    if (meta.request_parameter_supported !== true)
+      problems.push(
+        `request_parameter_supported is not true: the OP does not say it accepts request objects (BFF_REQUEST_OBJECT=${config.requestObject})`,
+      );
+    const algs = meta.request_object_signing_alg_values_supported;
+    if (signingKey && !(Array.isArray(algs) && algs.includes(signingKey.alg))) {
+      lacks(
+        'request_object_signing_alg_values_supported',
+        signingKey.alg,
+        `the "sig" key in BFF_KEYS, for BFF_REQUEST_OBJECT=${config.requestObject}`,
+      );
     }
   }
-  if (config.requestObject === 'encrypted') {
-    const { alg, enc } = config.requestObjectEncryption;
-    if (
-      !Array.isArray(meta.request_object_encryption_alg_values_supported) ||
-      !meta.request_object_encryption_alg_values_supported.includes(alg)
-    ) {
-      lacks('request_object_encryption_alg_values_supported', alg, 'BFF_REQUEST_OBJECT_ALG');
-    }
-    if (!supports('request_object_encryption_enc_values_supported', enc))
-      lacks('request_object_encryption_enc_values_supported', enc, 'BFF_REQUEST_OBJECT_ENC');
-    if (!meta.jwks_uri) problems.push('jwks_uri is missing: no OP key to encrypt request objects to (BFF_REQUEST_OBJECT=encrypted)');
+  // Encrypted request objects: their alg/enc are checked when chosen (request-object.ts: negotiate).
+  if (config.requestObject === 'encrypted' && !meta.jwks_uri) {
+    problems.push('jwks_uri is missing: no OP key to encrypt request objects to (BFF_REQUEST_OBJECT=encrypted)');
   }
+  problems.push(...jarmProblems(config, meta));
   if (config.par === 'on' && !meta.pushed_authorization_request_endpoint) {
     problems.push('pushed_authorization_request_endpoint is missing (BFF_PAR=on)');
   }
@@ -96,5 +77,46 @@ export function metadataProblems(meta: oidc.ServerMetadata, config: Config, keys
     problems.push('authorization_response_iss_parameter_supported is not true (BFF_PROFILE=fapi2 requires RFC 9207)');
   }
   if (!meta.jwks_uri) problems.push("jwks_uri is missing: the OP's signatures cannot be verified");
+  return problems;
+}
+
+// Each item BFF_REQUIRE_ENCRYPTION lists must be one the OP says it can encrypt, to a key this BFF holds.
+// Logout tokens have no such metadata; the authorization response's is JARM's (authorization_encryption_*).
+const ENCRYPTION_METADATA = {
+  id_token: 'id_token_encryption',
+  userinfo: 'userinfo_encryption',
+  authorization_response: 'authorization_encryption',
+} as const;
+
+function encryptionProblems(meta: oidc.ServerMetadata, config: Config, keys: KeySet): string[] {
+  const problems: string[] = [];
+  const required = config.jose.requireEncryption;
+  const keyAlgs = new Set(
+    keys.decryption.flatMap((k) => (k.alg ? [k.alg] : config.jose.jweAlgs.filter((alg) => ECDH_ES_ALGS.includes(alg)))),
+  );
+  const usableAlgs = [...keyAlgs].filter((alg) => config.jose.jweAlgs.includes(alg));
+  for (const item of ['id_token', 'userinfo', 'authorization_response'] as const) {
+    if (!required.includes(item) || (item === 'userinfo' && !meta.userinfo_endpoint)) continue;
+    const algField = `${ENCRYPTION_METADATA[item]}_alg_values_supported`;
+    const encField = `${ENCRYPTION_METADATA[item]}_enc_values_supported`;
+    const algs = meta[algField];
+    if (!Array.isArray(algs)) {
+      // Name the setting that would fit: the same list without this item.
+      const others = required.filter((other) => other !== item);
+      const fitting = others.length > 0 ? others.join(',') : 'false';
+      problems.push(
+        `${algField} is not advertised: the OP does not say it can encrypt ${item} (BFF_REQUIRE_ENCRYPTION requires it; ` +
+          `if the OP sends ${item} unencrypted, set BFF_REQUIRE_ENCRYPTION=${fitting})`,
+      );
+      continue;
+    }
+    if (!algs.some((alg) => usableAlgs.includes(alg as string))) {
+      problems.push(`${algField} lacks any of ${usableAlgs.join(', ')} (the "enc" keys in BFF_KEYS and BFF_JWE_ALGS, for ${item})`);
+    }
+    const encs = meta[encField];
+    if (Array.isArray(encs) && !encs.some((enc) => config.jose.jweEncs.includes(enc as string))) {
+      problems.push(`${encField} lacks any of ${config.jose.jweEncs.join(', ')} (BFF_JWE_ENCS, for ${item})`);
+    }
+  }
   return problems;
 }

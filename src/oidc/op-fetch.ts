@@ -6,6 +6,8 @@ import * as oidc from 'openid-client';
 import type { Config } from '../config.js';
 import { BffError } from '../errors.js';
 import type { KeyStore } from '../keys.js';
+import type { OpStep } from '../error-codes.js';
+import { answerFailure, isNetworkError, isTimeout, opStepError } from './errors.js';
 import { openToken, TokenRefusedError } from './jose-policy.js';
 import type { OpKeys } from './op-keys.js';
 import { checkAudiences, checkIssuedAt } from './token-claims.js';
@@ -17,6 +19,24 @@ export interface OpEndpoints {
   userinfo?: string;
   issuer: string;
   clientId: string;
+  /** Each endpoint's URL and the step it is (the errors name it). */
+  steps: Array<[url: string | undefined, step: OpStep]>;
+}
+
+/** The OP endpoints of discovered metadata, for createOpFetch. */
+export function opEndpoints(meta: oidc.ServerMetadata, clientId: string): OpEndpoints {
+  return {
+    userinfo: meta.userinfo_endpoint,
+    issuer: meta.issuer,
+    clientId,
+    steps: [
+      [meta.token_endpoint, 'token'],
+      [meta.pushed_authorization_request_endpoint, 'par'],
+      [meta.userinfo_endpoint, 'userinfo'],
+      [meta.revocation_endpoint, 'revocation'],
+      [meta.jwks_uri, 'jwks'],
+    ],
+  };
 }
 
 /**
@@ -31,10 +51,25 @@ export function createOpFetch(
 ): oidc.CustomFetch {
   const maxBodyBytes = Math.max(MAX_METADATA_BYTES, 2 * config.jose.maxTokenBytes + 16 * 1024);
   return async (url, options) => {
-    const response = await fetch(url, options as RequestInit);
     const known = endpoints();
     // Compare normalised URLs: discovery may spell an endpoint differently from the URL openid-client fetches.
     const isUserinfo = known?.userinfo !== undefined && sameUrl(url, known.userinfo);
+    // An encrypted userinfo is a JWT: ask for exactly that (some OPs answer JSON whenever Accept names application/json).
+    if (isUserinfo && config.jose.requireEncryption.includes('userinfo')) options.headers.accept = 'application/jwt';
+    // Before discovery completes, every request is part of it.
+    const step: OpStep | undefined = known === undefined ? 'discovery' : known.steps.find(([endpoint]) => sameUrl(url, endpoint))?.[1];
+    let response: Response;
+    try {
+      response = await fetch(url, options as RequestInit);
+    } catch (err) {
+      if (step !== undefined && isTimeout(err)) throw opStepError(step, 'timeout', err);
+      if (step !== undefined && isNetworkError(err)) throw opStepError(step, 'unreachable', err);
+      throw err;
+    }
+    if (step === 'jwks' && !response.ok) {
+      await response.body?.cancel();
+      throw opStepError('jwks', answerFailure({ opStatus: response.status }), new Error(`the jwks_uri answered HTTP ${response.status}`));
+    }
     const body = await readBody(response, isUserinfo ? config.jose.maxTokenBytes : maxBodyBytes, isUserinfo ? 'userinfo' : 'op_response');
     if (isUserinfo && response.status === 200) {
       return rebuild(response, await processUserinfo(response, body, config, keys, opKeys(), known));
@@ -45,7 +80,8 @@ export function createOpFetch(
   };
 }
 
-function sameUrl(a: string, b: string): boolean {
+function sameUrl(a: string, b: string | undefined): boolean {
+  if (b === undefined) return false;
   try {
     return new URL(a).href === new URL(b).href;
   } catch {
@@ -81,7 +117,7 @@ async function processUserinfo(
 ): Promise<Uint8Array> {
   const contentType = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
   if (contentType !== 'application/jwt') {
-    if (config.jose.requireEncryption) {
+    if (config.jose.requireEncryption.includes('userinfo')) {
       throw new TokenRefusedError(
         'userinfo',
         'not_encrypted',
@@ -91,12 +127,17 @@ async function processUserinfo(
     return body;
   }
   const opened = await openToken(new TextDecoder().decode(body).trim(), 'userinfo', config.jose, keys.current.decryption);
-  // openid-client checks iss and aud of a JWT userinfo only when present; a signed userinfo must carry both.
+  // iss and aud: when present they must be right. When absent (OIDC Core 5.3.2 says "SHOULD"), the userinfo is
+  // still the OP's: openid-client verifies its signature with the OP's keys and its sub against the id_token's,
+  // and it came from the OP's own endpoint, over TLS, for this session's access token. BFF_USERINFO_ISS_AUD=required
+  // (and the ftn/fapi2 profiles) refuse the absence too.
   const { iss, aud } = opened.payload;
-  if (iss !== endpoints.issuer) {
+  const required = config.userinfoIssAud === 'required';
+  if (iss !== endpoints.issuer && (required || iss !== undefined)) {
     throw new TokenRefusedError('userinfo', 'issuer_mismatch', 'The userinfo response was refused: it is not from this OP.');
   }
-  if (aud !== endpoints.clientId && !(Array.isArray(aud) && aud.includes(endpoints.clientId))) {
+  const forUs = aud === endpoints.clientId || (Array.isArray(aud) && aud.includes(endpoints.clientId));
+  if (!forUs && (required || aud !== undefined)) {
     throw new TokenRefusedError('userinfo', 'audience_mismatch', 'The userinfo response was refused: it is not for this client.');
   }
   await opKeys.verify(opened, 'userinfo');

@@ -13,7 +13,8 @@
 import { compactVerify, importJWK, type JWK } from 'jose';
 import type * as oidc from 'openid-client';
 import { BffError } from '../errors.js';
-import { TokenRefusedError, type OpenedToken, type TokenKind } from './jose-policy.js';
+import { isTimeout, opStepError } from './errors.js';
+import { TOKEN_LABELS, TokenRefusedError, type OpenedToken, type TokenKind } from './jose-policy.js';
 
 /** A set older than this is refetched on its next use. */
 const MAX_AGE_MS = 5 * 60_000;
@@ -84,6 +85,16 @@ export class OpKeys {
     return this.importOnce(jwk, alg);
   }
 
+  /** The OP's published keys (its JWKS, cached). */
+  published(): Promise<JWK[]> {
+    return this.keys();
+  }
+
+  /** The set as oauth4webapi's JWKS cache input, for a check it makes itself (JARM): the same keys, no second fetch. */
+  snapshot(): { jwks: { keys: JWK[] }; uat: number } | undefined {
+    return this.set && { jwks: { keys: this.set.keys }, uat: Math.floor(this.set.fetchedAt / 1000) };
+  }
+
   /** The OP's public key to encrypt to with `alg` (request objects). */
   async encryptionKey(alg: string): Promise<JWK> {
     try {
@@ -128,9 +139,10 @@ export class OpKeys {
 
   private async download(): Promise<JWK[]> {
     const uri = this.uri;
-    if (uri === undefined) throw new BffError(502, 'op_jwks_invalid', 'The OpenID Provider publishes no jwks_uri.');
+    if (uri === undefined) throw opStepError('jwks', 'response_invalid', new Error('the OP publishes no jwks_uri'));
     let response: Response;
     try {
+      // The OP fetch (op-fetch.ts) names this step in its errors: jwks_timeout, jwks_unreachable, jwks_refused…
       response = await this.fetch(uri, {
         method: 'GET',
         headers: { accept: 'application/json, application/jwk-set+json' },
@@ -140,13 +152,11 @@ export class OpKeys {
       });
     } catch (err) {
       if (err instanceof BffError) throw err;
-      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-      if (timedOut) throw new BffError(504, 'op_timeout', "The OpenID Provider's keys could not be fetched in time.", { cause: err });
-      throw new BffError(502, 'op_unreachable', "The OpenID Provider's keys could not be fetched.", { cause: err });
+      throw opStepError('jwks', isTimeout(err) ? 'timeout' : 'unreachable', err);
     }
     const jwks = (await response.json().catch(() => undefined)) as { keys?: unknown } | undefined;
     if (response.status !== 200 || !Array.isArray(jwks?.keys) || !jwks.keys.every(isObject)) {
-      throw new BffError(502, 'op_jwks_invalid', `The OpenID Provider's JWKS could not be read (HTTP ${response.status}).`);
+      throw opStepError('jwks', 'response_invalid', new Error(`the jwks_uri answered HTTP ${response.status} without a JWK Set`));
     }
     const keys = jwks.keys as JWK[];
     if (uri === this.uri) this.set = { keys, fetchedAt: this.now() };
@@ -168,8 +178,7 @@ export class OpKeys {
 }
 
 function signatureInvalid(kind: TokenKind, what: string, cause: unknown): TokenRefusedError {
-  const label = kind === 'id_token' ? 'ID token' : kind === 'userinfo' ? 'userinfo response' : 'logout token';
-  return new TokenRefusedError(kind, 'signature_invalid', `The ${label} was refused: ${what}.`, { cause });
+  return new TokenRefusedError(kind, 'signature_invalid', `The ${TOKEN_LABELS[kind]} was refused: ${what}.`, { cause });
 }
 
 const KTY_BY_ALG_PREFIX: Record<string, string> = { RS: 'RSA', PS: 'RSA', ES: 'EC', Ed: 'OKP' };
@@ -189,13 +198,18 @@ export function signingCandidates(keys: JWK[], alg: string, kid: string | undefi
   );
 }
 
+/** A key of the OP that may be encrypted to (by `use`; `alg` decides the rest). */
+export function isEncryptionKey(jwk: JWK): boolean {
+  return isObject(jwk) && (jwk.use === undefined || jwk.use === 'enc') && (jwk.kty === 'RSA' || jwk.kty === 'EC');
+}
+
 /** The OP's keys to encrypt to with `alg`. */
-function encryptionCandidates(keys: JWK[], alg: string): JWK[] {
+export function encryptionCandidates(keys: JWK[], alg: string): JWK[] {
   const kty = alg.startsWith('RSA') ? 'RSA' : 'EC';
   return keys.filter(
     (jwk) =>
+      isEncryptionKey(jwk) &&
       jwk.kty === kty &&
-      (jwk.use === undefined || jwk.use === 'enc') &&
       (jwk.alg === undefined || jwk.alg === alg) &&
       (jwk.key_ops === undefined || jwk.key_ops.includes('encrypt') || jwk.key_ops.includes('wrapKey')),
   );

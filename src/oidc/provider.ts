@@ -7,8 +7,11 @@ import { describe, type Logger } from '../logger.js';
 import { BffError } from '../errors.js';
 import type { KeyStore } from '../keys.js';
 import { metadataProblems, OpMetadataError } from './metadata-check.js';
-import { createOpFetch, type OpEndpoints } from './op-fetch.js';
+import { createOpFetch, opEndpoints, type OpEndpoints } from './op-fetch.js';
 import { OpKeys } from './op-keys.js';
+import { toBffError } from './errors.js';
+import { jarmResponseMode } from './jarm.js';
+import { RequestObjectEncrypter } from './request-object.js';
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
@@ -22,8 +25,10 @@ export class OpenIdProvider {
   private endpoints: OpEndpoints | undefined;
   /** The fetch openid-client uses for every OP request (size caps, JOSE policy). */
   readonly fetch: oidc.CustomFetch;
-  /** The OP's published keys: verifies its signatures, encrypts request objects to it. */
+  /** The OP's published keys: verify its signatures, and request objects are encrypted to them. */
   readonly opKeys: OpKeys;
+  /** Encrypts request objects to the OP (BFF_REQUEST_OBJECT=encrypted), with the alg/enc chosen at discovery. */
+  readonly requestObjects: RequestObjectEncrypter;
 
   constructor(
     private readonly config: Config,
@@ -37,6 +42,7 @@ export class OpenIdProvider {
       () => this.opKeys,
     );
     this.opKeys = new OpKeys(this.fetch, config.opTimeoutSeconds * 1000);
+    this.requestObjects = new RequestObjectEncrypter(config, this.opKeys);
   }
 
   /** The OP's configuration; throws BffError(503 op_unavailable) while discovery fails. */
@@ -68,24 +74,39 @@ export class OpenIdProvider {
         },
       );
       const meta = configuration.serverMetadata();
+      // Known from here, so that every later request (the JWKS just below too) is named by its step.
+      this.endpoints = opEndpoints(meta, config.clientId);
       const problems = metadataProblems(meta, config, this.keys.current);
       if (problems.length > 0) throw new OpMetadataError(problems);
       // The OP's signatures are verified by opKeys (op-fetch.ts), on every
       // id_token and userinfo JWT, also where openid-client would trust TLS alone.
       this.opKeys.use(meta.jwks_uri!);
-      this.endpoints = { userinfo: meta.userinfo_endpoint, issuer: meta.issuer, clientId: config.clientId };
+      if (config.requestObject === 'encrypted') {
+        const chosen = await this.requestObjects.negotiate(meta);
+        this.logger.info({ requestObjectEncryption: chosen }, `request objects are encrypted with ${chosen.alg} + ${chosen.enc}`);
+      }
       this.current = configuration;
       this.failures = 0;
-      this.logger.info({ issuer: config.issuer.href }, 'OP discovery complete');
+      const responseMode = jarmResponseMode(config, meta);
+      this.logger.info({ issuer: config.issuer.href, ...(responseMode ? { responseMode } : {}) }, 'OP discovery complete');
       return configuration;
     } catch (err) {
       this.failures++;
       this.lastError = err;
       const delay = Math.min(RETRY_MIN_MS * 2 ** (this.failures - 1), RETRY_MAX_MS);
       this.retryAt = Date.now() + delay;
-      const log = { issuer: config.issuer.href, error: describe(err), retryInMs: delay };
-      if (err instanceof OpMetadataError) this.logger.error(log, 'OP metadata does not fit the configuration');
-      else this.logger.warn(log, 'OP discovery failed');
+      if (err instanceof OpMetadataError) {
+        this.logger.error(
+          { issuer: config.issuer.href, error: describe(err), retryInMs: delay },
+          'OP metadata does not fit the configuration',
+        );
+      } else {
+        const failure = toBffError(err, 'discovery');
+        this.logger.warn(
+          { issuer: config.issuer.href, code: failure.code, error: describe(failure.cause ?? err), retryInMs: delay },
+          'OP discovery failed',
+        );
+      }
       throw opUnavailable(err);
     }
   }
@@ -100,10 +121,9 @@ function clientAuthentication(config: Config, keys: KeyStore): oidc.ClientAuth {
     case 'private_key_jwt':
       return (as, client, body, headers) => {
         const key = keys.current.signing[0]!;
+        const audience = assertionAudience(config.assertionAudience, as, body);
         const options: oidc.ModifyAssertionOptions | undefined =
-          config.assertionAudience === 'token_endpoint'
-            ? { [oidc.modifyAssertion]: (_header, payload) => void (payload.aud = as.token_endpoint) }
-            : undefined;
+          audience === undefined ? undefined : { [oidc.modifyAssertion]: (_header, payload) => void (payload.aud = audience) };
         return oidc.PrivateKeyJwt({ key: key.key, kid: key.kid }, options)(as, client, body, headers);
       };
     case 'client_secret_basic':
@@ -111,6 +131,19 @@ function clientAuthentication(config: Config, keys: KeyStore): oidc.ClientAuth {
     case 'client_secret_post':
       return oidc.ClientSecretPost(config.clientSecret);
   }
+}
+
+/**
+ * The `aud` of a client assertion; undefined keeps openid-client's (the issuer).
+ * `endpoint`: the exact URL the body is posted to. The BFF authenticates at three
+ * endpoints only, and the body says which: a grant (token), a token to revoke
+ * (revocation), else authorization parameters (PAR).
+ */
+function assertionAudience(setting: Config['assertionAudience'], as: oidc.ServerMetadata, body: URLSearchParams): string | undefined {
+  if (setting === 'issuer') return undefined;
+  if (setting === 'token_endpoint' || body.has('grant_type')) return as.token_endpoint;
+  if (body.has('token')) return as.revocation_endpoint;
+  return as.pushed_authorization_request_endpoint;
 }
 
 function opUnavailable(cause?: unknown): BffError {

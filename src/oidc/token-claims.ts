@@ -3,9 +3,7 @@
 // and who else they are for (`aud`). openid-client checks exp, nonce, iss and
 // that `aud` names this client; it accepts any `iat` and extra audiences.
 import type { JoseConfig } from '../config.js';
-import { TokenRefusedError, type TokenKind } from './jose-policy.js';
-
-const LABELS: Record<TokenKind, string> = { id_token: 'ID token', userinfo: 'userinfo response', logout_token: 'logout token' };
+import { TOKEN_LABELS as LABELS, TokenRefusedError, type TokenKind } from './jose-policy.js';
 
 /**
  * `iat` must lie within BFF_MAX_TOKEN_AGE in the past and no further than the

@@ -1,6 +1,9 @@
 // GET /bff/callback: the redirect_uri. Completes the login in a brand-new
 // session (fresh id: no fixation), or fails with >= 400 and no session.
+// With JARM (BFF_RESPONSE_MODE=jwt) the response is one `response` JWT,
+// in the query (jwt, query.jwt) or a form POST (form_post.jwt).
 import { randomBytes } from 'node:crypto';
+import express from 'express';
 import type { Config } from '../config.js';
 import { badRequest } from '../errors.js';
 import type { Handler } from '../http/endpoints.js';
@@ -8,12 +11,19 @@ import { queryOf, queryParam, requestQuery } from '../http/request-url.js';
 import { redirect } from '../http/respond.js';
 import type { BffMetrics } from '../metrics.js';
 import type { CodeFlow } from '../oidc/code-flow.js';
+import type { Jarm } from '../oidc/jarm.js';
 import type { OpenIdProvider } from '../oidc/provider.js';
 import type { Sessions } from '../session/sessions.js';
 import type { Stores } from '../store/stores.js';
 import { clearLoginCookie, loginBinding, loginCookieName } from './login.js';
 
 const STATE_FORMAT = /^[A-Za-z0-9_-]{16,128}$/;
+// Parameters a code-flow response may carry; anything else (tokens: an implicit or hybrid response) is refused.
+const PLAIN_PARAMS = ['code', 'error', 'iss', 'state'];
+
+/** The form_post.jwt body: one response JWT (and at most a few more fields, refused by jarmResponse). */
+export const callbackFormBody = (config: Config) =>
+  express.urlencoded({ extended: false, limit: config.jose.maxTokenBytes + 1024, parameterLimit: 10 });
 
 export interface CallbackRouteOptions {
   config: Config;
@@ -21,17 +31,20 @@ export interface CallbackRouteOptions {
   stores: Pick<Stores, 'loginTransactions'>;
   sessions: Sessions;
   codeFlow: CodeFlow;
+  jarm: Jarm;
   metrics: BffMetrics;
 }
 
-export function callbackRoute({ config, provider, stores, sessions, codeFlow, metrics }: CallbackRouteOptions): Handler {
+export function callbackRoute({ config, provider, stores, sessions, codeFlow, jarm, metrics }: CallbackRouteOptions): Handler {
   return async (req, res) => {
     const query = queryOf(req);
-    const state = queryParam(query, 'state');
+    // JARM: the policy opens the JWT first; its state finds the login, and is verified with the rest below.
+    const opened = config.responseMode === 'query' ? undefined : await jarm.open(jarmResponse(query, req));
+    const state = opened ? opened.state : queryParam(query, 'state');
     if (typeof state !== 'string' || !STATE_FORMAT.test(state)) {
       throw badRequest('invalid_state', 'The login response has no valid state; start the login again.');
     }
-    checkResponseShape(query);
+    if (!opened) checkResponseShape(query);
     const loginCookie = loginCookieName(config, state);
     const binding = loginBinding(req.headers.cookie, loginCookie);
     // The binding has served once the transaction is taken, whatever the outcome.
@@ -44,11 +57,12 @@ export function callbackRoute({ config, provider, stores, sessions, codeFlow, me
       throw badRequest('login_binding_mismatch', 'This login was started in another browser; start the login again.');
     }
     const { tx } = taken;
+    const configuration = await provider.configuration();
 
-    // The registered redirect_uri with the response's query: openid-client sends it to the token endpoint.
+    // The registered redirect_uri with the response's parameters: openid-client sends it to the token endpoint.
     const callbackUrl = new URL(config.redirectUri);
-    callbackUrl.search = requestQuery(req);
-    const login = await codeFlow.completeLogin(await provider.configuration(), callbackUrl, state, tx);
+    callbackUrl.search = opened ? (await jarm.verify(configuration, opened, state)).toString() : requestQuery(req);
+    const login = await codeFlow.completeLogin(configuration, callbackUrl, state, tx);
 
     await sessions.create(req, res, { ...login, logoutId: randomBytes(16).toString('base64url') });
     req.log.info({ event: 'login' }, 'login completed');
@@ -64,10 +78,31 @@ export function callbackRoute({ config, provider, stores, sessions, codeFlow, me
 function checkResponseShape(query: URLSearchParams): void {
   const invalid = () => badRequest('invalid_authorization_response', 'The authorization response is malformed; start the login again.');
   const param = (name: string) => queryParam(query, name);
-  for (const name of ['code', 'error', 'iss', 'state']) {
+  for (const name of PLAIN_PARAMS) {
     const value = param(name);
     if (value !== undefined && (typeof value !== 'string' || value === '')) throw invalid();
   }
   if ((param('code') === undefined) === (param('error') === undefined)) throw invalid();
   for (const name of ['id_token', 'access_token', 'token', 'response']) if (param(name) !== undefined) throw invalid();
+}
+
+/** The one `response` JWT of a JARM callback, from the query (GET) or the form (POST); nothing else beside it. */
+function jarmResponse(query: URLSearchParams, req: Parameters<Handler>[0]): string {
+  const params = req.method === 'POST' ? formOf(req) : query;
+  const response = params.getAll('response');
+  if (response.length === 0 || [...params.keys()].some((name) => PLAIN_PARAMS.includes(name))) {
+    throw badRequest('authorization_response_not_jwt', 'The login response is not the signed JWT this BFF expects; start the login again.');
+  }
+  if (response.length > 1 || response[0] === '') {
+    throw badRequest('invalid_authorization_response', 'The authorization response is malformed; start the login again.');
+  }
+  return response[0]!;
+}
+
+/** The urlencoded form of a POST (form_post.jwt), parsed by the route's body parser; a repeated name keeps its values. */
+function formOf(req: Parameters<Handler>[0]): URLSearchParams {
+  const body = (req as { body?: Record<string, unknown> }).body ?? {};
+  const form = new URLSearchParams();
+  for (const [name, value] of Object.entries(body)) for (const item of [value].flat()) form.append(name, String(item));
+  return form;
 }

@@ -108,10 +108,14 @@ function loginParams(query: URLSearchParams, config: Config): Record<string, str
 }
 
 function loginCookieAttributes(config: Config, maxAge: number) {
+  const secure = isHttps(config);
+  const mayFormPost = config.responseMode === 'jwt' || config.responseMode === 'form_post.jwt';
   return {
     httpOnly: true,
-    secure: isHttps(config),
-    sameSite: 'lax', // must come back on the OP's cross-site redirect to /bff/callback
+    secure,
+    // Must come back on the OP's cross-site redirect to /bff/callback; a cross-site form POST (form_post.jwt)
+    // carries only SameSite=None cookies, which browsers accept only with Secure (https).
+    sameSite: secure && mayFormPost ? 'none' : 'lax',
     path: '/',
     maxAge,
     expires: new Date(Date.now() + maxAge * 1000),

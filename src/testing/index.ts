@@ -5,7 +5,7 @@
 // BFF at it, and signIn, which runs a whole login through a supertest agent
 // without any HTML. oidc-provider is an optional peer dependency: only this
 // module loads it, never the server.
-import { createServer, type RequestListener } from 'node:http';
+import { createServer, Server, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
@@ -49,7 +49,7 @@ export interface TestOp {
 interface KitInternals {
   acr: string | undefined;
   completeLogin: Awaited<ReturnType<typeof startOp>>['completeLogin'];
-  attach(app: unknown): void;
+  attach(app: unknown, mountPath: string): void;
 }
 
 /** A supertest agent, or anything shaped like one: requests on the app, keeping its cookies. */
@@ -107,8 +107,10 @@ export async function startTestOp(options: StartTestOpOptions = {}): Promise<Tes
     backchannel_logout_uri: `${publicUrl.origin}/bff/backchannel-logout`,
     backchannel_logout_session_required: false,
   });
+  // The app the last sign-in went through, and where it mounts the BFF: the OP's back-channel requests go there.
   let app: unknown;
-  const deliver: Delivery = (url, init) => (url.startsWith(`${publicUrl.origin}/`) && app ? deliverTo(app, url, init) : undefined);
+  let mount = '';
+  const deliver: Delivery = (url, init) => (url.startsWith(`${publicUrl.origin}/`) && app ? deliverTo(app, mount, url, init) : undefined);
   const op = await startOp({
     clients: [client],
     users: options.users,
@@ -137,7 +139,14 @@ export async function startTestOp(options: StartTestOpOptions = {}): Promise<Tes
       await registered.backchannelLogout(sub);
     },
     close: () => op.close(),
-    kit: { acr, completeLogin: op.completeLogin, attach: (target) => void (app = target) },
+    kit: {
+      acr,
+      completeLogin: (uid, login) => op.completeLogin(uid, login),
+      attach: (target, mountPath) => {
+        app = target;
+        mount = mountPath;
+      },
+    },
   };
 }
 
@@ -149,7 +158,7 @@ export async function startTestOp(options: StartTestOpOptions = {}): Promise<Tes
 export async function signIn(agent: AgentLike, op: TestOp, options: SignInOptions): Promise<SignInResult> {
   const mount = options.mountPath ?? '';
   const attached = (agent as { app?: unknown }).app;
-  if (attached !== undefined) op.kit.attach(attached);
+  if (attached !== undefined) op.kit.attach(attached, mount);
   const query = options.returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(options.returnTo)}`;
   const start = await agent.get(`${mount}/bff/login${query}`);
   const first = header(start.headers, 'location');
@@ -177,16 +186,24 @@ export async function signIn(agent: AgentLike, op: TestOp, options: SignInOption
 }
 
 /** Hands a request of the OP (a back-channel logout) to an in-process app on a port of its own for the call. */
-async function deliverTo(app: unknown, url: string, init: RequestInit): Promise<Response> {
-  const server = createServer(app as RequestListener);
+async function deliverTo(app: unknown, mount: string, url: string, init: RequestInit): Promise<Response> {
+  const server = createServer(listenerOf(app));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     const target = new URL(url);
-    return await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}${target.pathname}${target.search}`, init);
+    // oidc-provider's own dispatcher refuses loopback addresses (its SSRF guard): this one delivery is in-process by design.
+    const local = `http://127.0.0.1:${(server.address() as AddressInfo).port}${mount}${target.pathname}${target.search}`;
+    return await fetch(local, { ...init, dispatcher: undefined } as RequestInit);
   } finally {
     server.closeAllConnections();
     server.close();
   }
+}
+
+/** The request listener of an app: supertest's agent holds an http.Server around it. */
+function listenerOf(app: unknown): RequestListener {
+  if (app instanceof Server) return app.listeners('request')[0] as RequestListener;
+  return app as RequestListener;
 }
 
 function header(headers: Record<string, unknown>, name: string): string | undefined {

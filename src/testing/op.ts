@@ -10,6 +10,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
+import { memoryAdapter } from './memory-adapter.js';
 
 export interface TestOp {
   issuer: string;
@@ -47,6 +48,10 @@ export interface TestOpOptions {
   tls?: { key: string; cert: string };
   /** DPoP (on by default in oidc-provider): false turns it off, 'nonce' demands server nonces (RFC 9449 section 8). */
   dpop?: false | 'nonce';
+  /** The `alg` the OP's enc key declares in its JWKS; the OP then decrypts request objects with that alg only (as Signicat does). */
+  encKeyAlg?: 'RSA-OAEP' | 'RSA-OAEP-256';
+  /** JARM (jwtResponseModes): signed, and encrypted to clients that register authorization_encrypted_response_alg. */
+  jarm?: boolean;
 }
 
 export const ACCOUNT_PROFILE = (sub: string) => ({
@@ -80,59 +85,6 @@ export function opPrivateKeys(): Promise<JWK[]> {
 
 const ENCRYPTION_ALGS = ['RSA-OAEP', 'RSA-OAEP-256', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A192KW', 'ECDH-ES+A256KW'] as const;
 const ENCRYPTION_ENCS = ['A128GCM', 'A192GCM', 'A256GCM', 'A128CBC-HS256', 'A192CBC-HS384', 'A256CBC-HS512'] as const;
-
-/**
- * oidc-provider's built-in memory adapter is an LRU of 1000 entries shared by
- * every OP in the process: under load it evicts authorization codes. This one
- * is unbounded and per OP (tests are short-lived).
- */
-function memoryAdapter() {
-  const items = new Map<string, { payload: Record<string, unknown>; expiresAt: number }>();
-  const live = (key: string) => {
-    const item = items.get(key);
-    if (item && item.expiresAt < Date.now()) items.delete(key);
-    return items.get(key)?.payload;
-  };
-  return class MemoryAdapter {
-    constructor(private readonly name: string) {}
-    private key(id: string) {
-      return `${this.name}:${id}`;
-    }
-    async upsert(id: string, payload: Record<string, unknown>, expiresIn: number) {
-      items.set(this.key(id), { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : Infinity });
-      if (typeof payload.grantId === 'string')
-        items.set(`grant:${payload.grantId}:${this.key(id)}`, { payload: { key: this.key(id) }, expiresAt: Infinity });
-      if (typeof payload.uid === 'string') items.set(`uid:${this.name}:${payload.uid}`, { payload: { id }, expiresAt: Infinity });
-      if (typeof payload.userCode === 'string') items.set(`userCode:${payload.userCode}`, { payload: { id }, expiresAt: Infinity });
-    }
-    async find(id: string) {
-      return live(this.key(id));
-    }
-    async findByUid(uid: string) {
-      const ref = items.get(`uid:${this.name}:${uid}`)?.payload;
-      return ref ? live(this.key(ref.id as string)) : undefined;
-    }
-    async findByUserCode(userCode: string) {
-      const ref = items.get(`userCode:${userCode}`)?.payload;
-      return ref ? live(this.key(ref.id as string)) : undefined;
-    }
-    async consume(id: string) {
-      const payload = live(this.key(id));
-      if (payload) payload.consumed = Math.floor(Date.now() / 1000);
-    }
-    async destroy(id: string) {
-      items.delete(this.key(id));
-    }
-    async revokeByGrantId(grantId: string) {
-      for (const [key, item] of items) {
-        if (key.startsWith(`grant:${grantId}:`)) {
-          items.delete(item.payload.key as string);
-          items.delete(key);
-        }
-      }
-    }
-  };
-}
 
 export async function startOp(options: TestOpOptions): Promise<TestOp> {
   const server: Server = options.tls ? createTlsServer(options.tls) : createServer();
@@ -184,7 +136,8 @@ export async function startOp(options: TestOpOptions): Promise<TestOp> {
     // oidc-provider refuses to fetch from loopback addresses (SSRF protection);
     // here the BFF's jwks_uri is on loopback by design.
     fetch: (url, init) =>
-      options.deliver?.(String(url), init as RequestInit) ?? globalThis.fetch(url, { ...init, dispatcher: undefined } as RequestInit),
+      options.deliver?.(url instanceof URL ? url.href : typeof url === 'string' ? url : url.url, init as RequestInit) ??
+      globalThis.fetch(url, { ...init, dispatcher: undefined } as RequestInit),
     async findAccount(_ctx, sub) {
       const claims = { ...(options.users?.[sub] ?? ACCOUNT_PROFILE(sub)), ...claimsOf.get(sub), sub };
       return { accountId: sub, claims: async () => claims };
@@ -206,6 +159,20 @@ export async function startOp(options: TestOpOptions): Promise<TestOp> {
       ...configuration.features,
       dPoP: options.dpop === false ? { enabled: false } : { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
     };
+  }
+  if (options.jarm) {
+    configuration.features = { ...configuration.features, jwtResponseModes: { enabled: true } };
+    configuration.enabledJWA = {
+      ...configuration.enabledJWA,
+      authorizationSigningAlgValues: ['RS256', 'PS256', 'ES256'],
+      authorizationEncryptionAlgValues: ENCRYPTION_ALGS,
+      authorizationEncryptionEncValues: ENCRYPTION_ENCS,
+    };
+  }
+  if (options.encKeyAlg !== undefined) {
+    const alg = options.encKeyAlg;
+    configuration.jwks = { keys: configuration.jwks!.keys.map((k) => (k.use === 'enc' ? { ...k, alg } : k)) };
+    configuration.enabledJWA = { ...configuration.enabledJWA, requestObjectEncryptionAlgValues: [alg] };
   }
   // oidc-provider refuses keys it has no use for: the enc key only serves encrypted request objects.
   if (!configuration.features?.encryption?.enabled) {

@@ -28,8 +28,8 @@ export interface StackOptions {
   client?: Partial<ClientMetadata>;
   /** The hostile OP (startHostileOp, with the BFF's enc key) instead of the real one. */
   hostile?: boolean;
-  /** The OP's options; the hostile OP takes only dpop. */
-  op?: Pick<TestOpOptions, 'dpop' | 'configuration'>;
+  /** The OP's options; the hostile OP takes all but configuration. */
+  op?: Pick<TestOpOptions, 'dpop' | 'configuration' | 'encKeyAlg' | 'jarm'>;
   /** Starts the API fixture (API_CLIENT registered at the OP) with these options. */
   api?: true | TestApiOptions;
   /** The BFF's configuration over baseEnv; a function is called once the OP and the API run. */
@@ -73,7 +73,7 @@ export async function startStack<const O extends StackOptions>(options: O): Prom
     op = await startHostileOp(
       clients,
       keys.privateJwks.keys.find((k) => k.use === 'enc')!,
-      { dpop: options.op?.dpop },
+      { dpop: options.op?.dpop, encKeyAlg: options.op?.encKeyAlg, jarm: options.op?.jarm },
     );
   } else {
     op = await startOp({ clients, ...options.op });
