@@ -5,11 +5,12 @@ import express from 'express';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createApp } from './app.js';
 import { internals } from './context.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger } from './logger.js';
 import { OpMetadataError } from './oidc/metadata-check.js';
 import { metricsRoute } from './routes/metrics.js';
 import type { Handler } from './http/endpoints.js';
 import type { LoggedRequest } from './http/request-log.js';
+import { configurationWarnings } from './warnings.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  warnAboutWeakSettings(config, logger);
+  for (const warning of configurationWarnings(config, process.env)) logger.warn(warning);
 
   const app = createApp(config, { logger, staticDir: process.env.BFF_STATIC_DIR || undefined });
   const { context } = internals(app);
@@ -39,6 +40,14 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   });
+  // A port in use (or one this user may not bind) is one line, not a stack trace.
+  const cannotListen = (port: number) => (err: NodeJS.ErrnoException) => {
+    process.stderr.write(
+      `sealed-bff: cannot listen on port ${port}: ${err.code === 'EADDRINUSE' ? 'it is in use' : err.message} (${err.code})\n`,
+    );
+    process.exit(1);
+  };
+  server.on('error', cannotListen(config.port));
   server.listen(config.port, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -49,9 +58,9 @@ async function main(): Promise<void> {
   const metricsServer =
     config.metrics.port === undefined
       ? undefined
-      : metricsOnlyApp(metricsRoute(context.metrics, undefined)).listen(config.metrics.port, () =>
-          logger.info({ port: config.metrics.port }, 'metrics listening'),
-        );
+      : metricsOnlyApp(metricsRoute(context.metrics, undefined))
+          .listen(config.metrics.port, () => logger.info({ port: config.metrics.port }, 'metrics listening'))
+          .on('error', cannotListen(config.metrics.port));
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -84,27 +93,6 @@ async function main(): Promise<void> {
 /** GET /metrics and nothing else, without a token: for BFF_METRICS_PORT. */
 function metricsOnlyApp(handler: Handler): express.Express {
   return express().get('/metrics', (req, res, next) => void handler(req as unknown as LoggedRequest, res).catch(next));
-}
-
-function warnAboutWeakSettings(config: Config, logger: Logger): void {
-  if (config.redis === undefined) {
-    logger.warn('REDIS_URL is not set: sessions live in process memory (development only; lost on restart, not shared between instances)');
-  }
-  if (config.allowHttp) {
-    logger.warn('BFF_ALLOW_HTTP=1: plain-http issuer and public URL are permitted (local development and tests only)');
-  }
-  if (config.clientAuth !== 'private_key_jwt') {
-    logger.warn({ clientAuth: config.clientAuth }, 'client authentication uses a shared secret; private_key_jwt is stronger');
-  }
-  if (!config.jose.requireEncryption && config.keys.decryption.length > 0) {
-    logger.warn('BFF_REQUIRE_ENCRYPTION=false: plaintext id_tokens and userinfo are accepted although this BFF holds "enc" keys');
-  }
-  if (config.keys.decryption.length === 0) {
-    logger.warn('no "use":"enc" keys: the OP cannot encrypt id_tokens or userinfo to this BFF');
-  }
-  if (config.dpop === 'off') {
-    logger.warn('BFF_DPOP=off: access tokens are bearer tokens, usable by whoever obtains one');
-  }
 }
 
 main().catch((err: unknown) => {

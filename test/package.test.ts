@@ -122,7 +122,7 @@ console.log(issuer.href);
   it('installs one sealed-bff command with --help, --version and subcommands', () => {
     const help = bin('sealed-bff', ['--help']);
     assert.equal(help.status, 0);
-    for (const command of ['start', 'keys']) assert.match(help.stdout, new RegExp(`^  ${command} `, 'm'), command);
+    for (const command of ['start', 'check', 'keys']) assert.match(help.stdout, new RegExp(`^  ${command} `, 'm'), command);
     assert.equal(bin('sealed-bff', ['--version']).stdout, `${VERSION}\n`);
 
     const unknown = bin('sealed-bff', ['stat']);

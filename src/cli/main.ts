@@ -12,6 +12,8 @@ const USAGE = `usage: sealed-bff <command> [options]
 
 commands:
   start    run the BFF; the configuration comes from the environment (README: Configuration)
+  check    check the configuration without starting: every problem at once, then the session store and the OP:
+           what fits, what the BFF will use there, what to register (exit 0 when all is well, else 2)
   keys     generate the BFF's private key set and print its public JWKS (sealed-bff keys --help)
 
 options:
@@ -38,6 +40,13 @@ async function keys(args: string[]): Promise<void> {
   if (!args.includes('--help')) warnIfInsideGitWorkTree(outputOf(args));
 }
 
+async function check(): Promise<never> {
+  const { runCheck } = await import('./check.js');
+  const code = await runCheck(process.env, (line) => process.stdout.write(`${line}\n`));
+  // The session store's reconnect timer must not keep the process alive.
+  process.exit(code);
+}
+
 /** The file `keys` writes: its --out, or its default. */
 function outputOf(args: string[]): string {
   const at = args.findIndex((arg) => arg === '--out' || arg.startsWith('--out='));
@@ -53,6 +62,9 @@ async function main(argv: string[]): Promise<void> {
       if (args.length > 0) return usageError(`start takes no arguments (got ${args.join(' ')}); configure it with environment variables`);
       await import('../server.js');
       return;
+    case 'check':
+      if (args.length > 0) return usageError(`check takes no arguments (got ${args.join(' ')}); it reads the environment`);
+      return check();
     case 'keys':
       return keys(args);
     case '-h':

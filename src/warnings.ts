@@ -1,0 +1,30 @@
+// What the BFF says at start about a configuration that works but is weaker
+// than the default, or carries a name it does not read. One list, for the
+// server's start-up log and for `sealed-bff check`.
+import type { Config, Env } from './config.js';
+import { describeUnknown, unknownVariables } from './config/variables.js';
+
+export function configurationWarnings(config: Config, env: Env): string[] {
+  const warnings = unknownVariables(env).map(describeUnknown);
+  if (config.redis === undefined) {
+    warnings.push(
+      'REDIS_URL is not set: sessions live in process memory (development only; lost on restart, not shared between instances)',
+    );
+  }
+  if (config.allowHttp) {
+    warnings.push('BFF_ALLOW_HTTP=1: plain-http issuer and public URL are permitted (local development and tests only)');
+  }
+  if (config.clientAuth !== 'private_key_jwt') {
+    warnings.push(`client authentication uses a shared secret (${config.clientAuth}); private_key_jwt is stronger`);
+  }
+  if (!config.jose.requireEncryption && config.keys.decryption.length > 0) {
+    warnings.push('BFF_REQUIRE_ENCRYPTION=false: plaintext id_tokens and userinfo are accepted although this BFF holds "enc" keys');
+  }
+  if (config.keys.decryption.length === 0) {
+    warnings.push('no "use":"enc" keys: the OP cannot encrypt id_tokens or userinfo to this BFF');
+  }
+  if (config.dpop === 'off') {
+    warnings.push('BFF_DPOP=off: access tokens are bearer tokens, usable by whoever obtains one');
+  }
+  return warnings;
+}
