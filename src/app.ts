@@ -11,6 +11,7 @@ import { expressStage, requestListener } from './http/endpoints.js';
 import { errorHandler } from './http/error-response.js';
 import { requestStarter } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
+import { spaFiles } from './http/spa.js';
 import { KeyStore } from './keys.js';
 import { createLogger, type Logger } from './logger.js';
 import { BffMetrics } from './metrics.js';
@@ -30,7 +31,7 @@ export type { Logger } from './logger.js';
 export interface CreateAppOptions {
   /** Defaults to a pino logger at config.logLevel, writing to stdout. */
   logger?: Logger;
-  /** Static files to serve at / (the SPA); none by default. */
+  /** Static files to serve at / (the SPA, with index.html for its client-side routes); default BFF_STATIC_DIR, else none. */
   staticDir?: string;
 }
 
@@ -68,7 +69,8 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
   expressApp.set('etag', false);
   if (config.trustProxy !== undefined) expressApp.set('trust proxy', config.trustProxy);
   expressApp.use(expressStage(table));
-  if (options.staticDir !== undefined) expressApp.use(express.static(options.staticDir, { index: 'index.html' }));
+  const staticDir = options.staticDir ?? config.staticDir;
+  if (staticDir !== undefined) expressApp.use(spaFiles(staticDir));
   expressApp.use((_req, _res, next) => next(new BffError(404, 'not_found', 'Not found.')));
   expressApp.use(errorHandler(metrics));
 

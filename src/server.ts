@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   for (const warning of configurationWarnings(config, process.env)) logger.warn(warning);
 
-  const app = createApp(config, { logger, staticDir: process.env.BFF_STATIC_DIR || undefined });
+  const app = createApp(config, { logger });
   const { context } = internals(app);
   const server = createServer(app);
   // Check the OP's metadata now, so a configuration it cannot serve stops the

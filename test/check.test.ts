@@ -4,10 +4,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { runCheck } from '../src/cli/check.js';
-import { KNOWN_VARIABLES } from '../src/config/variables.js';
+import { collectConfigErrors } from '../src/cli/collect-config.js';
+import { KNOWN_VARIABLES, unknownVariables } from '../src/config/variables.js';
 import type { Env } from '../src/config.js';
 import { bffClient, startOp, type TestOp } from './fixtures/op.js';
 import { BFF_ORIGIN, baseEnv, freePort, keysFor, type TestKeys } from './helpers/harness.js';
@@ -171,6 +174,44 @@ describe('sealed-bff check', () => {
         /"level":40,.*"msg":"BFF_PROFLE is not a variable Sealed BFF reads; it is ignored \(did you mean BFF_PROFILE\?\)"/,
       );
     });
+  });
+
+  it("accepts each broker's example .env (examples/env/) once its key and secret files exist", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sbff-env-'));
+    const work = join(dir, 'work');
+    mkdirSync(join(dir, 'secrets'));
+    mkdirSync(join(work, 'public'), { recursive: true });
+    writeFileSync(join(dir, 'secrets', 'bff-keys.json'), JSON.stringify(keys.privateJwks));
+    writeFileSync(join(dir, 'secrets', 'session-secret'), `${'s'.repeat(48)}\n`);
+    const files = readdirSync('examples/env');
+    assert.deepEqual(files.sort(), ['curity.env', 'ftn-signicat.env', 'ftn-telia.env', 'idura.env']);
+    for (const file of files) {
+      // As the README loads them: sourced by a shell, from the folder the paths are relative to.
+      const shell = spawnSync(
+        'bash',
+        ['-c', `set -a && . ${resolve('examples/env', file)} && set +a && node -p 'JSON.stringify(process.env)'`],
+        {
+          cwd: work,
+          env: { PATH: process.env.PATH },
+          encoding: 'utf8',
+        },
+      );
+      assert.equal(shell.status, 0, `${file}: ${shell.stderr}`);
+      const loaded = JSON.parse(shell.stdout) as Env;
+      const previous = process.cwd();
+      process.chdir(work);
+      try {
+        const { errors } = await collectConfigErrors(loaded);
+        assert.deepEqual(
+          errors.map((e) => e.message),
+          [],
+          file,
+        );
+      } finally {
+        process.chdir(previous);
+      }
+      assert.equal(unknownVariables(loaded).length, 0, file);
+    }
   });
 
   it('knows every variable src/ reads, and the README documents each', () => {

@@ -1,11 +1,13 @@
 // Running the process: the deployment flags (BFF_ALLOW_HTTP, NODE_ENV) other
 // areas consult, the listening port, logging, the reverse proxy in front, and
 // where /metrics is served.
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ConfigError, optional, parseEnum, parseFlag, parseInteger, type Env } from './env.js';
 import type { Config, LogLevel } from './types.js';
 
 export type Deployment = Pick<Config, 'allowHttp' | 'production'>;
-export type OperationsConfig = Pick<Config, 'port' | 'logLevel' | 'trustProxy' | 'metrics'>;
+export type OperationsConfig = Pick<Config, 'port' | 'logLevel' | 'trustProxy' | 'metrics' | 'staticDir'>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -19,6 +21,7 @@ export function parseOperations(env: Env): OperationsConfig {
     port: parseInteger(env, 'PORT', 3000, 0, 65535),
     logLevel: parseEnum(env, 'BFF_LOG_LEVEL', LOG_LEVELS, 'info'),
     trustProxy: parseTrustProxy(env),
+    staticDir: parseStaticDir(env),
     metrics: {
       port: optional(env, 'BFF_METRICS_PORT') === undefined ? undefined : parseInteger(env, 'BFF_METRICS_PORT', 0, 0, 65535),
       token: parseMetricsToken(env),
@@ -33,6 +36,19 @@ function parseTrustProxy(env: Env): Config['trustProxy'] {
   if (/^\d+$/.test(value)) return Number(value);
   if (/^[\w.:/, -]+$/.test(value)) return value; // addresses, CIDRs or loopback/linklocal/uniquelocal
   throw new ConfigError('BFF_TRUST_PROXY', 'must be true, a hop count, or a comma-separated list of addresses/subnets');
+}
+
+function parseStaticDir(env: Env): string | undefined {
+  const dir = optional(env, 'BFF_STATIC_DIR');
+  if (dir === undefined) return undefined;
+  let folder = false;
+  try {
+    folder = statSync(dir).isDirectory();
+  } catch {
+    // missing or unreadable: said below
+  }
+  if (!folder) throw new ConfigError('BFF_STATIC_DIR', `${dir} is not a folder this process can read`);
+  return resolve(dir);
 }
 
 function parseMetricsToken(env: Env): string | undefined {

@@ -11,6 +11,10 @@ import type { BffMetrics } from '../metrics.js';
 import { pathOf, type LoggedRequest } from './request-log.js';
 import { sendJson, sendNoStore } from './respond.js';
 
+// What a signed-out page load (/bff/user: 401) and a browser's guesses (/favicon.ico: 404) cause
+// every day: the access log line has their status; a warning would only drown the real ones.
+const ROUTINE: readonly string[] = ['not_authenticated', 'not_found'];
+
 function sendError(req: IncomingMessage, res: ServerResponse, error: BffError): void {
   res.statusCode = error.status;
   if (wantsHtml(req)) sendNoStore(res, 'text/html; charset=utf-8', errorPage(error));
@@ -23,6 +27,7 @@ export function failRequest(metrics: BffMetrics, err: unknown, req: LoggedReques
   const path = pathOf(req);
   const log = { code: error.code, status: error.status, method: req.method, path, error: describe(error.cause ?? err) };
   if (error.status >= 500) req.log.error(log, 'request failed');
+  else if (ROUTINE.includes(error.code)) req.log.debug(log, 'request refused');
   else req.log.warn(log, 'request refused');
   if (path === '/bff/callback') metrics.callbackFailures.inc({ code: error.code });
   if (error.code === 'session_store_unavailable') metrics.storeErrors.inc();
