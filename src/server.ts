@@ -5,7 +5,7 @@ import express from 'express';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createApp } from './app.js';
 import { internals } from './context.js';
-import { createLogger } from './logger.js';
+import { createLogger, stdoutDestination } from './logger.js';
 import { OpMetadataError } from './oidc/metadata-check.js';
 import { metricsRoute } from './routes/metrics.js';
 import type { Handler } from './http/endpoints.js';
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, stdoutDestination());
   for (const warning of configurationWarnings(config, process.env)) logger.warn(warning);
 
   const app = createApp(config, { logger });

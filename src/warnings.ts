@@ -1,6 +1,7 @@
 // What the BFF says at start about a configuration that works but is weaker
 // than the default, or carries a name it does not read. One list, for the
 // server's start-up log and for `sealed-bff check`.
+import { statSync } from 'node:fs';
 import type { Config, Env } from './config.js';
 import { describeUnknown, unknownVariables } from './config/variables.js';
 
@@ -22,6 +23,13 @@ export function configurationWarnings(config: Config, env: Env): string[] {
   }
   if (config.keys.decryption.length === 0) {
     warnings.push('no "use":"enc" keys: the OP cannot encrypt id_tokens or userinfo to this BFF');
+  }
+  const keysFileMode = config.keysFile === undefined ? undefined : statSync(config.keysFile, { throwIfNoEntry: false })?.mode;
+  if (keysFileMode !== undefined && (keysFileMode & 0o007) !== 0) {
+    const mode = (keysFileMode & 0o777).toString(8).padStart(4, '0');
+    warnings.push(
+      `BFF_KEYS_FILE ${config.keysFile} is readable by every user of this host (mode ${mode}): chmod 0400 (or 0440 with a group)`,
+    );
   }
   if (config.dpop === 'off') {
     warnings.push('BFF_DPOP=off: access tokens are bearer tokens, usable by whoever obtains one');

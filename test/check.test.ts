@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer, type Server } from 'node:net';
@@ -88,6 +88,16 @@ describe('sealed-bff check', () => {
       (await check(env({ BFF_KEYS: JSON.stringify(encOnly) }))).output,
       /BFF_CLIENT_SECRET: is required when no "use":"sig" key/,
     );
+  });
+
+  it('warns about a key file every user of the host can read', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sbff-mode-')), 'bff-keys.json');
+    writeFileSync(file, JSON.stringify(keys.privateJwks), { mode: 0o644 });
+    chmodSync(file, 0o644);
+    const open = await check(env({ BFF_KEYS: undefined, BFF_KEYS_FILE: file }));
+    assert.match(open.output, /warning {2}BFF_KEYS_FILE .* is readable by every user of this host \(mode 0644\): chmod 0400/);
+    chmodSync(file, 0o400);
+    assert.doesNotMatch((await check(env({ BFF_KEYS: undefined, BFF_KEYS_FILE: file }))).output, /readable by every user/);
   });
 
   it('warns about unknown BFF_* names, with the name meant', async () => {
