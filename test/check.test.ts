@@ -224,6 +224,23 @@ describe('sealed-bff check', () => {
     }
   });
 
+  it("documents every numeric variable's range as the code enforces it", () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const ranges: string[] = [];
+    let found = 0;
+    for (const file of readdirSync('src/config').map((f) => `src/config/${f}`)) {
+      for (const [, name, min, max] of readFileSync(file, 'utf8').matchAll(/parseInteger\(env, '(\w+)', [^,]+, ([\d *]+), ([\d *]+)\)/g)) {
+        // The bounds are literals or products of literals (7 * 86400).
+        const value = (expr: string) => expr.split('*').reduce((product, factor) => product * Number(factor.trim()), 1);
+        found++;
+        const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\` |`)) ?? '';
+        if (!row.includes(`${value(min!)} … ${value(max!)}`)) ranges.push(`${name}: ${value(min!)} … ${value(max!)}`);
+      }
+    }
+    assert.ok(found >= 10, `found the numeric variables (${found})`);
+    assert.deepEqual(ranges, [], 'README rows without the range');
+  });
+
   it('knows every variable src/ reads, and the README documents each', () => {
     const read = new Set<string>();
     for (const file of readdirSync('src', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))) {

@@ -87,6 +87,9 @@ describe('the packed package, installed into an empty project', () => {
     writeFileSync(
       join(project, 'main.ts'),
       `import { createApp, loadConfig, type BffApp, type Config } from 'sealed-bff';
+import { getUser, type BffUser } from 'sealed-bff/client';
+const user: BffUser | null = await getUser({ baseUrl: 'http://127.0.0.1:9' }).catch(() => null);
+console.log(user?.claims.sub, user?.session.expiresAt);
 const config: Config = await loadConfig(process.env);
 const app: BffApp = createApp(config, { staticDir: 'public' });
 const issuer: URL = config.issuer;
