@@ -15,6 +15,9 @@ export function configurationWarnings(config: Config, env: Env): string[] {
   if (config.allowHttp) {
     warnings.push('BFF_ALLOW_HTTP=1: plain-http issuer and public URL are permitted (local development and tests only)');
   }
+  if (config.development) {
+    warnings.push('NODE_ENV=development: GET /bff/diagnostics shows how the OP protected each sign-in (development only)');
+  }
   if (config.clientAuth !== 'private_key_jwt') {
     warnings.push(`client authentication uses a shared secret (${config.clientAuth}); private_key_jwt is stronger`);
   }

@@ -6,14 +6,19 @@ import { resolve } from 'node:path';
 import { ConfigError, optional, parseEnum, parseFlag, parseInteger, type Env } from './env.js';
 import type { Config, LogLevel } from './types.js';
 
-export type Deployment = Pick<Config, 'allowHttp' | 'production'>;
+export type Deployment = Pick<Config, 'allowHttp' | 'production' | 'development'>;
 export type OperationsConfig = Pick<Config, 'port' | 'logLevel' | 'trustProxy' | 'metrics' | 'staticDir'>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Read first: the URL checks (http allowed?) and the session store (memory allowed?) depend on them. */
 export function parseDeployment(env: Env): Deployment {
-  return { allowHttp: parseFlag(env, 'BFF_ALLOW_HTTP'), production: env.NODE_ENV === 'production' };
+  return {
+    allowHttp: parseFlag(env, 'BFF_ALLOW_HTTP'),
+    production: env.NODE_ENV === 'production',
+    // Only when said so: a deployment that forgot NODE_ENV must not serve development-only endpoints.
+    development: env.NODE_ENV === 'development',
+  };
 }
 
 export function parseOperations(env: Env): OperationsConfig {

@@ -53,6 +53,8 @@ export interface Config {
   redisPrefix: string;
   allowHttp: boolean;
   production: boolean;
+  /** NODE_ENV=development: serves GET /bff/diagnostics (how the OP protected the sign-in). */
+  development: boolean;
   port: number;
   logLevel: LogLevel;
   /** Passed to Express' `trust proxy` setting; undefined leaves it off. */

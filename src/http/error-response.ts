@@ -9,6 +9,7 @@ import { BffError } from '../errors.js';
 import { describe } from '../logger.js';
 import type { BffMetrics } from '../metrics.js';
 import { pathOf, type LoggedRequest } from './request-log.js';
+import { errorPage } from './error-page.js';
 import { sendJson, sendNoStore } from './respond.js';
 
 // What a signed-out page load (/bff/user: 401) and a browser's guesses (/favicon.ico: 404) cause
@@ -59,19 +60,4 @@ function wantsHtml(req: IncomingMessage): boolean {
   const mode = req.headers['sec-fetch-mode'];
   if (typeof mode === 'string') return mode === 'navigate';
   return accepts(req).type(['json', 'html']) === 'html';
-}
-
-function errorPage(error: BffError): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign-in problem</title></head>
-<body><main><h1>Something went wrong</h1>
-<p>${escapeHtml(error.description)}</p>
-<p>Error code: <code>${escapeHtml(error.code)}</code></p>
-<p><a href="/">Back to the application</a></p></main></body></html>
-`;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

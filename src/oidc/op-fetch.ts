@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import { BffError } from '../errors.js';
 import type { KeyStore } from '../keys.js';
 import { openToken, TokenRefusedError } from './jose-policy.js';
+import { recordProtection } from './protection.js';
 
 // Discovery documents and JWKS are small; token responses hold at most a couple of tokens.
 const MAX_METADATA_BYTES = 256 * 1024;
@@ -54,6 +55,7 @@ async function processTokenResponse(body: Uint8Array, config: Config, keys: KeyS
   if (typeof json !== 'object' || json === null || typeof (json as { id_token?: unknown }).id_token !== 'string') return body;
   const tokens = json as { id_token: string };
   const opened = await openToken(tokens.id_token, 'id_token', config.jose, keys.current.decryption);
+  recordProtection('id_token', tokens.id_token, opened.header);
   return new TextEncoder().encode(JSON.stringify({ ...tokens, id_token: opened.jws }));
 }
 
@@ -73,9 +75,11 @@ async function processUserinfo(
         'The userinfo response was refused: it is not encrypted, and this BFF requires encryption.',
       );
     }
+    recordProtection('userinfo', undefined, undefined);
     return body;
   }
-  const opened = await openToken(new TextDecoder().decode(body).trim(), 'userinfo', config.jose, keys.current.decryption);
+  const token = new TextDecoder().decode(body).trim();
+  const opened = await openToken(token, 'userinfo', config.jose, keys.current.decryption);
   // openid-client checks iss and aud of a JWT userinfo only when present; a signed userinfo must carry both.
   const { iss, aud } = opened.payload;
   if (iss !== endpoints.issuer) {
@@ -84,6 +88,7 @@ async function processUserinfo(
   if (aud !== endpoints.clientId && !(Array.isArray(aud) && aud.includes(endpoints.clientId))) {
     throw new TokenRefusedError('userinfo', 'audience_mismatch', 'The userinfo response was refused: it is not for this client.');
   }
+  recordProtection('userinfo', token, opened.header);
   return new TextEncoder().encode(opened.jws);
 }
 

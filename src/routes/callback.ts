@@ -9,6 +9,7 @@ import { redirect } from '../http/respond.js';
 import type { BffMetrics } from '../metrics.js';
 import type { CodeFlow } from '../oidc/code-flow.js';
 import type { OpenIdProvider } from '../oidc/provider.js';
+import { recordingProtection } from '../oidc/protection.js';
 import type { Sessions } from '../session/sessions.js';
 import type { Stores } from '../store/stores.js';
 import { loginBinding, loginCookieName } from './login.js';
@@ -45,9 +46,17 @@ export function callbackRoute({ config, provider, stores, sessions, codeFlow, me
     // The registered redirect_uri with the response's query: openid-client sends it to the token endpoint.
     const callbackUrl = new URL(config.redirectUri);
     callbackUrl.search = requestQuery(req);
-    const login = await codeFlow.completeLogin(await provider.configuration(), callbackUrl, state, tx);
-
-    await sessions.create(req, res, { ...login, logoutId: randomBytes(16).toString('base64url') });
+    const configuration = await provider.configuration();
+    const complete = () => codeFlow.completeLogin(configuration, callbackUrl, state, tx);
+    const logoutId = randomBytes(16).toString('base64url');
+    if (config.development) {
+      // GET /bff/diagnostics shows it; the authorization response came as a plain query (no JARM yet).
+      const { result, protection } = await recordingProtection(complete);
+      protection.authorization_response = { signed: null, encrypted: null };
+      await sessions.create(req, res, { ...result, logoutId, protection });
+    } else {
+      await sessions.create(req, res, { ...(await complete()), logoutId });
+    }
     req.log.info({ event: 'login' }, 'login completed');
     metrics.loginsCompleted.inc();
     redirect(res, tx.returnTo);

@@ -5,6 +5,7 @@ import type { Endpoint } from '../http/endpoints.js';
 import { apiProxyRoute } from './api-proxy.js';
 import { backchannelLogoutBody, backchannelLogoutRoute } from './backchannel-logout.js';
 import { callbackRoute } from './callback.js';
+import { diagnosticsRoute } from './diagnostics.js';
 import { healthRoute, readyRoute } from './health.js';
 import { jwksRoute } from './jwks.js';
 import { loginRoute } from './login.js';
@@ -25,6 +26,7 @@ export function routeTable(ctx: BffContext): Endpoint[] {
     { method: 'GET', path: '/readyz', handle: readyRoute(ctx) },
     { method: 'GET', path: '/.well-known/jwks.json', handle: jwksRoute(ctx) },
   ];
+  if (config.development) table.push({ method: 'GET', path: '/bff/diagnostics', handle: diagnosticsRoute(ctx) });
   // On the main port only behind its bearer token; BFF_METRICS_PORT serves it on its own port (server.ts).
   if (config.metrics.token !== undefined)
     table.push({ method: 'GET', path: '/metrics', handle: metricsRoute(ctx.metrics, config.metrics.token) });

@@ -106,7 +106,7 @@ export class Sessions {
   async create(
     req: IncomingMessage,
     res: ServerResponse,
-    login: { user: SessionUser; tokens: SessionTokens; logoutId: string },
+    login: Omit<SignedInData, 'createdAt'>,
   ): Promise<void> {
     const withSession = await this.runExpressSession(req, res);
     await storeCall<void>((cb) => withSession.session.regenerate(cb));
