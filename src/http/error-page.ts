@@ -20,7 +20,11 @@ const SIGN_IN_EXPIRED: PageText = {
 };
 
 const PAGES: Partial<Record<string, PageText>> = {
-  access_denied: { title: 'Sign-in cancelled', lead: 'The sign-in was cancelled at the identity provider. Nothing was changed.', retry: true },
+  access_denied: {
+    title: 'Sign-in cancelled',
+    lead: 'The sign-in was cancelled at the identity provider. Nothing was changed.',
+    retry: true,
+  },
   invalid_state: SIGN_IN_EXPIRED,
   login_binding_mismatch: SIGN_IN_EXPIRED,
   invalid_grant: SIGN_IN_EXPIRED,
