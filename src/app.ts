@@ -23,6 +23,7 @@ import { OpenIdProvider } from './oidc/provider.js';
 import { routeTable } from './routes/table.js';
 import { Sessions } from './session/sessions.js';
 import { createStores } from './store/stores.js';
+import { Tracing } from './tracing.js';
 
 export { loadConfig, ConfigError, type Config } from './config.js';
 export { BffError, type ErrorCode } from './errors.js';
@@ -80,6 +81,7 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
     startRequest: requestStarter(logger),
     securityHeaders: securityHeaders(config),
     metrics,
+    tracing: context.tracing,
   });
   const app: BffApp = Object.assign(listener, {
     listen: ((...args: unknown[]) => createServer(listener).listen(...(args as []))) as Server['listen'],
@@ -98,9 +100,10 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
 
 /** The services every endpoint uses, built once. */
 function createContext(config: Config, logger: Logger): BffContext {
-  const stores = createStores(config, logger);
+  const tracing = config.tracing ? new Tracing() : undefined;
+  const stores = createStores(config, logger, tracing);
   const keys = new KeyStore(config.keys, config.keysFile);
-  const provider = new OpenIdProvider(config, keys, logger);
+  const provider = new OpenIdProvider(config, keys, logger, tracing);
   const metrics = new BffMetrics({ processMetrics: config.metrics.token !== undefined || config.metrics.port !== undefined });
   const dpop = new Dpop(config.dpop);
   const sessions = new Sessions(config, stores);
@@ -116,5 +119,6 @@ function createContext(config: Config, logger: Logger): BffContext {
     stores,
     sessions,
     metrics,
+    tracing,
   };
 }

@@ -11,6 +11,7 @@ import { metricsRoute } from './routes/metrics.js';
 import type { Handler } from './http/endpoints.js';
 import type { LoggedRequest } from './http/request-log.js';
 import { configurationWarnings } from './warnings.js';
+import { startTracingSdk } from './tracing-sdk.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -28,6 +29,9 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, stdoutDestination());
   for (const warning of configurationWarnings(config, process.env)) logger.warn(warning);
 
+  const sdk = config.tracing ? await startTracingSdk() : undefined;
+  if (sdk && 'problem' in sdk) logger.warn(sdk.problem);
+  else if (sdk) logger.info('OpenTelemetry traces on (OTEL_TRACES_EXPORTER)');
   const app = createApp(config, { logger });
   const { context } = internals(app);
   const server = createServer(app);
@@ -74,7 +78,7 @@ async function main(): Promise<void> {
     force.unref();
     metricsServer?.close();
     server.close(() => {
-      void app.bff.close().finally(() => {
+      void Promise.all([app.bff.close(), sdk && 'shutdown' in sdk ? sdk.shutdown().catch(() => {}) : undefined]).finally(() => {
         logger.info('stopped');
         process.exit(0);
       });

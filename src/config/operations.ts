@@ -7,7 +7,7 @@ import { ConfigError, optional, parseEnum, parseFlag, parseInteger, type Env } f
 import type { Config, LogLevel } from './types.js';
 
 export type Deployment = Pick<Config, 'allowHttp' | 'production' | 'development'>;
-export type OperationsConfig = Pick<Config, 'port' | 'logLevel' | 'trustProxy' | 'metrics' | 'staticDir'>;
+export type OperationsConfig = Pick<Config, 'port' | 'logLevel' | 'trustProxy' | 'metrics' | 'staticDir' | 'tracing'>;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -27,6 +27,7 @@ export function parseOperations(env: Env): OperationsConfig {
     logLevel: parseEnum(env, 'BFF_LOG_LEVEL', LOG_LEVELS, 'info'),
     trustProxy: parseTrustProxy(env),
     staticDir: parseStaticDir(env),
+    tracing: parseTracing(env),
     metrics: {
       port: optional(env, 'BFF_METRICS_PORT') === undefined ? undefined : parseInteger(env, 'BFF_METRICS_PORT', 0, 0, 65535),
       token: parseMetricsToken(env),
@@ -41,6 +42,16 @@ function parseTrustProxy(env: Env): Config['trustProxy'] {
   if (/^\d+$/.test(value)) return Number(value);
   if (/^[\w.:/, -]+$/.test(value)) return value; // addresses, CIDRs or loopback/linklocal/uniquelocal
   throw new ConfigError('BFF_TRUST_PROXY', 'must be true, a hop count, or a comma-separated list of addresses/subnets');
+}
+
+/**
+ * Traces when OTEL_TRACES_EXPORTER names an exporter (OpenTelemetry's own
+ * variable; its SDKs default to otlp, the BFF to off), unless OTEL_SDK_DISABLED=true.
+ */
+function parseTracing(env: Env): boolean {
+  if (optional(env, 'OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return false;
+  const exporter = optional(env, 'OTEL_TRACES_EXPORTER');
+  return exporter !== undefined && exporter.toLowerCase() !== 'none';
 }
 
 function parseStaticDir(env: Env): string | undefined {

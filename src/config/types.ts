@@ -78,6 +78,8 @@ export interface Config {
   authParams: Record<string, string>;
   /** Names of authorization parameters /bff/login may take from its query. */
   loginParams: string[];
+  /** OpenTelemetry traces, asked for by the standard OTEL_* variables (off by default). */
+  tracing: boolean;
   /** BFF_STATIC_DIR: the SPA's files, served at / with index.html for its routes; undefined: none. */
   staticDir: string | undefined;
   /** /metrics: on its own port, and/or on the main port behind a bearer token; neither: not served. */

@@ -8,6 +8,7 @@ import { BffError } from '../errors.js';
 import type { KeyStore } from '../keys.js';
 import { metadataProblems, OpMetadataError } from './metadata-check.js';
 import { createOpFetch, type OpEndpoints } from './op-fetch.js';
+import type { Tracing } from '../tracing.js';
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
@@ -26,8 +27,10 @@ export class OpenIdProvider {
     private readonly config: Config,
     readonly keys: KeyStore,
     private readonly logger: Logger,
+    tracing?: Tracing,
   ) {
-    this.fetch = createOpFetch(config, keys, () => this.endpoints);
+    const fetch = createOpFetch(config, keys, () => this.endpoints);
+    this.fetch = tracing ? tracing.opFetch(fetch) : fetch;
   }
 
   /** The OP's configuration; throws BffError(503 op_unavailable) while discovery fails. */
