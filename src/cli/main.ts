@@ -88,4 +88,8 @@ function usageError(message: string): never {
   process.exit(2);
 }
 
-await main(process.argv.slice(2));
+// Whatever a subcommand did not expect still ends in one line, never a stack trace.
+await main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`sealed-bff: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(2);
+});
