@@ -12,7 +12,8 @@
 //  5. the API proxy (/bff/api, bearer token) vs a bare node:http pipe proxy
 //     (the floor) and vs Express + express-session + connect-redis +
 //     http-proxy-middleware attaching the session's token (the peer);
-//  6. DPoP's cost: /bff/api with a DPoP-bound token vs a bearer token.
+//  6. DPoP's cost: /bff/api with a DPoP-bound token vs a bearer token;
+//  7. OpenTelemetry: /bff/user with tracing off (the default) vs on.
 //
 // The servers compared in 1, and in 5 and 6, run in alternating rounds: each
 // round loads every server once, in an order rotated by one each round, and
@@ -688,6 +689,36 @@ async function main() {
           target: '',
         });
       }
+    }
+
+    // --- 7. OpenTelemetry: off costs nothing -----------------------------------------------
+    if (runs('7')) {
+      // The same BFF with OTEL_TRACES_EXPORTER set: its instrumentation runs (a span per request and per
+      // Redis command) against the API's no-op tracer (no SDK installed here). Off, nothing is installed.
+      const traced = await startBff(`${PREFIX}traced:`, undefined, { OTEL_TRACES_EXPORTER: 'otlp' });
+      const stats = await interleaved([
+        { name: 'off', url: `${bff.url}/bff/user`, headers: bffHeaders, pid: bff.pid },
+        { name: 'on', url: `${traced.url}/bff/user`, headers: await bffLogin(traced.url), pid: traced.pid },
+      ]);
+      const off = stats.get('off')!;
+      const on = stats.get('on')!;
+      rows.push({
+        scenario: '7. OpenTelemetry on GET /bff/user',
+        measure: 'requests/s, tracing off (the default: no instrumentation installed) vs on (spans through the API, no-op SDK)',
+        bff: rpsText(off),
+        other: rpsText(on),
+        ratio: times(off.rps / on.rps),
+        target: '',
+      });
+      rows.push({
+        scenario: '',
+        measure: 'server CPU per request, µs, off vs on',
+        bff: cpuText(off),
+        other: cpuText(on),
+        ratio: `${on.cpuUs >= off.cpuUs ? '+' : ''}${fmt(on.cpuUs - off.cpuUs)} µs when on`,
+        target: '',
+      });
+      await traced.stop();
     }
   } finally {
     await Promise.all(servers.map((s) => s.stop()));

@@ -11,6 +11,7 @@ import { expressStage, requestListener } from './http/endpoints.js';
 import { errorHandler } from './http/error-response.js';
 import { requestStarter } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
+import { spaFiles } from './http/spa.js';
 import { KeyStore } from './keys.js';
 import { createLogger, type Logger } from './logger.js';
 import { BffMetrics } from './metrics.js';
@@ -23,6 +24,7 @@ import { OpenIdProvider } from './oidc/provider.js';
 import { routeTable } from './routes/table.js';
 import { Sessions } from './session/sessions.js';
 import { createStores } from './store/stores.js';
+import { Tracing } from './tracing.js';
 
 export { loadConfig, ConfigError, type Config } from './config.js';
 export { BffError, type ErrorCode } from './errors.js';
@@ -31,7 +33,7 @@ export type { Logger } from './logger.js';
 export interface CreateAppOptions {
   /** Defaults to a pino logger at config.logLevel, writing to stdout. */
   logger?: Logger;
-  /** Static files to serve at / (the SPA); none by default. */
+  /** Static files to serve at / (the SPA, with index.html for its client-side routes); default BFF_STATIC_DIR, else none. */
   staticDir?: string;
 }
 
@@ -69,7 +71,8 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
   expressApp.set('etag', false);
   if (config.trustProxy !== undefined) expressApp.set('trust proxy', config.trustProxy);
   expressApp.use(expressStage(table));
-  if (options.staticDir !== undefined) expressApp.use(express.static(options.staticDir, { index: 'index.html' }));
+  const staticDir = options.staticDir ?? config.staticDir;
+  if (staticDir !== undefined) expressApp.use(spaFiles(staticDir));
   expressApp.use((_req, _res, next) => next(new BffError(404, 'not_found', 'Not found.')));
   expressApp.use(errorHandler(metrics));
 
@@ -79,6 +82,7 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
     startRequest: requestStarter(logger),
     securityHeaders: securityHeaders(config),
     metrics,
+    tracing: context.tracing,
   });
   const app: BffApp = Object.assign(listener, {
     listen: ((...args: unknown[]) => createServer(listener).listen(...(args as []))) as Server['listen'],
@@ -97,9 +101,10 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
 
 /** The services every endpoint uses, built once. */
 function createContext(config: Config, logger: Logger): BffContext {
-  const stores = createStores(config, logger);
+  const tracing = config.tracing ? new Tracing() : undefined;
+  const stores = createStores(config, logger, tracing);
   const keys = new KeyStore(config.keys, config.keysFile);
-  const provider = new OpenIdProvider(config, keys, logger);
+  const provider = new OpenIdProvider(config, keys, logger, tracing);
   const metrics = new BffMetrics({ processMetrics: config.metrics.token !== undefined || config.metrics.port !== undefined });
   const dpop = new Dpop(config.dpop);
   const sessions = new Sessions(config, stores);
@@ -116,5 +121,6 @@ function createContext(config: Config, logger: Logger): BffContext {
     stores,
     sessions,
     metrics,
+    tracing,
   };
 }

@@ -13,6 +13,7 @@ import type { LogoutTokenVerifier } from './oidc/logout-token.js';
 import type { OpenIdProvider } from './oidc/provider.js';
 import type { Sessions } from './session/sessions.js';
 import type { Stores } from './store/stores.js';
+import type { Tracing } from './tracing.js';
 
 export interface BffContext {
   config: Config;
@@ -27,6 +28,8 @@ export interface BffContext {
   stores: Stores;
   sessions: Sessions;
   metrics: BffMetrics;
+  /** undefined unless OTEL_* asks for traces: nothing is wrapped then. */
+  tracing: Tracing | undefined;
 }
 
 const contexts = new WeakMap<object, { context: BffContext; endpoints: readonly Endpoint[] }>();

@@ -31,6 +31,18 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
 }
 
 /**
+ * The server process's stdout, written synchronously. pino's default writes
+ * asynchronously and flushes what is pending when the process exits; once the
+ * reader of stdout has gone (a closed pipe: EPIPE), that flush retries forever
+ * and SIGTERM never ends the process. Written synchronously, a broken pipe
+ * fails the write at once and pino stops logging to it; there is nothing to
+ * flush at exit.
+ */
+export function stdoutDestination(): pino.DestinationStream {
+  return pino.destination({ dest: 1, sync: true });
+}
+
+/**
  * A loggable summary of an error: its class, code and message, never a response body. When the OP answered
  * with an error: its HTTP status and its own error and error_description (the OP's words; never a token).
  */

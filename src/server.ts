@@ -2,14 +2,16 @@
 // A configuration problem prints one line naming the variable and exits 2.
 import { createServer } from 'node:http';
 import express from 'express';
-import { ConfigError, ENCRYPTED_ITEMS, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { createApp } from './app.js';
 import { internals } from './context.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, stdoutDestination } from './logger.js';
 import { OpMetadataError } from './oidc/metadata-check.js';
 import { metricsRoute } from './routes/metrics.js';
 import type { Handler } from './http/endpoints.js';
 import type { LoggedRequest } from './http/request-log.js';
+import { configurationWarnings } from './warnings.js';
+import { startTracingSdk } from './tracing-sdk.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -24,10 +26,13 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel);
-  warnAboutWeakSettings(config, logger);
+  const logger = createLogger(config.logLevel, stdoutDestination());
+  for (const warning of configurationWarnings(config, process.env)) logger.warn(warning);
 
-  const app = createApp(config, { logger, staticDir: process.env.BFF_STATIC_DIR || undefined });
+  const sdk = config.tracing ? await startTracingSdk() : undefined;
+  if (sdk && 'problem' in sdk) logger.warn(sdk.problem);
+  else if (sdk) logger.info('OpenTelemetry traces on (OTEL_TRACES_EXPORTER)');
+  const app = createApp(config, { logger });
   const { context } = internals(app);
   const server = createServer(app);
   // Check the OP's metadata now, so a configuration it cannot serve stops the
@@ -39,6 +44,14 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   });
+  // A port in use (or one this user may not bind) is one line, not a stack trace.
+  const cannotListen = (port: number) => (err: NodeJS.ErrnoException) => {
+    process.stderr.write(
+      `sealed-bff: cannot listen on port ${port}: ${err.code === 'EADDRINUSE' ? 'it is in use' : err.message} (${err.code})\n`,
+    );
+    process.exit(1);
+  };
+  server.on('error', cannotListen(config.port));
   server.listen(config.port, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -49,9 +62,9 @@ async function main(): Promise<void> {
   const metricsServer =
     config.metrics.port === undefined
       ? undefined
-      : metricsOnlyApp(metricsRoute(context.metrics, undefined)).listen(config.metrics.port, () =>
-          logger.info({ port: config.metrics.port }, 'metrics listening'),
-        );
+      : metricsOnlyApp(metricsRoute(context.metrics, undefined))
+          .listen(config.metrics.port, () => logger.info({ port: config.metrics.port }, 'metrics listening'))
+          .on('error', cannotListen(config.metrics.port));
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -65,7 +78,7 @@ async function main(): Promise<void> {
     force.unref();
     metricsServer?.close();
     server.close(() => {
-      void app.bff.close().finally(() => {
+      void Promise.all([app.bff.close(), sdk && 'shutdown' in sdk ? sdk.shutdown().catch(() => {}) : undefined]).finally(() => {
         logger.info('stopped');
         process.exit(0);
       });
@@ -84,30 +97,6 @@ async function main(): Promise<void> {
 /** GET /metrics and nothing else, without a token: for BFF_METRICS_PORT. */
 function metricsOnlyApp(handler: Handler): express.Express {
   return express().get('/metrics', (req, res, next) => void handler(req as unknown as LoggedRequest, res).catch(next));
-}
-
-function warnAboutWeakSettings(config: Config, logger: Logger): void {
-  if (config.redis === undefined) {
-    logger.warn('REDIS_URL is not set: sessions live in process memory (development only; lost on restart, not shared between instances)');
-  }
-  if (config.allowHttp) {
-    logger.warn('BFF_ALLOW_HTTP=1: plain-http issuer and public URL are permitted (local development and tests only)');
-  }
-  if (config.clientAuth !== 'private_key_jwt') {
-    logger.warn({ clientAuth: config.clientAuth }, 'client authentication uses a shared secret; private_key_jwt is stronger');
-  }
-  const plaintext = ENCRYPTED_ITEMS.filter(
-    (item) => !config.jose.requireEncryption.includes(item) && (item !== 'authorization_response' || config.responseMode !== 'query'),
-  );
-  if (plaintext.length > 0 && config.keys.decryption.length > 0) {
-    logger.warn({ plaintext }, `BFF_REQUIRE_ENCRYPTION: ${plaintext.join(', ')} accepted in plaintext although this BFF holds "enc" keys`);
-  }
-  if (config.keys.decryption.length === 0) {
-    logger.warn('no "use":"enc" keys: the OP cannot encrypt id_tokens or userinfo to this BFF');
-  }
-  if (config.dpop === 'off') {
-    logger.warn('BFF_DPOP=off: access tokens are bearer tokens, usable by whoever obtains one');
-  }
 }
 
 main().catch((err: unknown) => {

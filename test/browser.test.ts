@@ -1,6 +1,8 @@
 // The demo SPA in a real browser (Debian's Chromium through playwright-core):
-// sign in at the OP, see the claims, call the API, sign out. Page JavaScript
-// must never be able to read a token. Screenshots of each step go to
+// sign in at an FTN-like OP (loa3), see the claims and how the sign-in was
+// protected, call the API, sign out (a second tab follows), and the error pages
+// for a cancelled and an expired sign-in. Page JavaScript must never be able
+// to read a token. Screenshots of each step go to
 // test-artifacts/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,7 +59,7 @@ describe('demo SPA in Chromium', () => {
 
   const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
 
-  it('signs in, shows the claims, calls the API and signs out, without page JavaScript ever seeing a token', async () => {
+  it('signs in at an FTN-like OP, shows the claims, loa3 and how the sign-in was protected, calls the API and signs out, without page JavaScript ever seeing a token', async () => {
     await page.goto(`${demo.publicUrl}/`);
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await shot('1-signed-out');
@@ -72,8 +74,27 @@ describe('demo SPA in Chromium', () => {
     await page.getByRole('heading', { name: 'Hello, Alice Example' }).waitFor();
     assert.equal(await page.textContent('#email'), 'alice@example.com');
     assert.equal(await page.textContent('#sub'), 'alice');
+    assert.equal(await page.textContent('#acr'), 'http://ftn.ficora.fi/2017/loa3');
     assert.match((await page.textContent('#expires'))!, /\d/);
+
+    // "How this sign-in was protected": headers only, from the development-only diagnostics.
+    const panel = page.locator('#protection');
+    await panel
+      .getByRole('cell', { name: /RSA-OAEP-256 \+ A128CBC-HS256/ })
+      .first()
+      .waitFor();
+    const rows = await panel.locator('tbody tr').allTextContents();
+    assert.equal(rows.length, 3);
+    assert.match(rows[0]!, /^Authorization responsenono$/);
+    for (const [index, label] of [
+      [1, 'ID token'],
+      [2, 'Userinfo'],
+    ] as const) {
+      assert.match(rows[index]!, new RegExp(`^${label}yes: PS256, kid op-rsayes: RSA-OAEP-256 \\+ A128CBC-HS256, kid enc-\\w+$`));
+    }
+    assert.match((await page.textContent('#protection-policy'))!, /Profile: ftn\. Encryption required/);
     await shot('3-signed-in');
+    await panel.screenshot({ path: `${ARTIFACTS}/3b-protection-panel.png` });
 
     // What page JavaScript can reach: no session cookie, nothing stored.
     const exposed = await page.evaluate(() => ({
@@ -102,13 +123,58 @@ describe('demo SPA in Chromium', () => {
       assert.ok(!text.includes(stored.tokens.refreshToken!), `the refresh token in the response from ${url}`);
     }
 
+    // A second tab of the same browser, signed in too; it learns of the logout in the first.
+    const second = await page.context().newPage();
+    await second.goto(`${demo.publicUrl}/orders/42`); // a client-side route: the SPA's index.html (BFF_STATIC_DIR)
+    await second.getByRole('heading', { name: 'Hello, Alice Example' }).waitFor();
+    await second.screenshot({ path: `${ARTIFACTS}/5-second-tab-signed-in.png`, fullPage: true });
+
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Yes, sign me out' }).waitFor();
-    await shot('5-op-logout');
+    await shot('6-op-logout-confirmation');
     await page.getByRole('button', { name: 'Yes, sign me out' }).click();
     await page.getByRole('heading', { name: 'You are signed out' }).waitFor();
     assert.equal(new URL(page.url()).origin, demo.publicUrl);
-    await shot('6-signed-out-again');
+    await shot('7-signed-out-again');
+
+    await second.getByRole('heading', { name: 'You are signed out' }).waitFor();
+    assert.match((await second.textContent('#status'))!, /signed out in another tab/);
+    await second.screenshot({ path: `${ARTIFACTS}/8-second-tab-signed-out.png`, fullPage: true });
+    await second.close();
     assert.doesNotMatch(logs.text, JWT, 'no token in the log');
+  });
+
+  it('shows styled error pages with a way back: a sign-in cancelled at the OP, and an expired (replayed) one', async () => {
+    const context = await browser.newContext();
+    const tab = await context.newPage();
+    try {
+      await tab.goto(`${demo.publicUrl}/`);
+      await tab.getByRole('button', { name: 'Sign in' }).click();
+      await tab.locator('input[name="login"]').waitFor();
+      await tab.getByRole('link', { name: '[ Cancel ]' }).click();
+      await tab.getByRole('heading', { name: 'Sign-in cancelled' }).waitFor();
+      assert.equal(new URL(tab.url()).pathname, '/bff/callback');
+      assert.match((await tab.textContent('main'))!, /Error code: access_denied/);
+      await tab.screenshot({ path: `${ARTIFACTS}/9-error-cancelled.png`, fullPage: true });
+      await tab.getByRole('link', { name: 'Back to the application' }).click();
+      await tab.getByRole('heading', { name: 'You are signed out' }).waitFor();
+
+      // A completed sign-in's callback, opened again (a bookmark, the back button): expired.
+      let callback = '';
+      tab.on('request', (request) => request.url().includes('/bff/callback?') && (callback = request.url()));
+      await tab.getByRole('button', { name: 'Sign in' }).click();
+      await tab.fill('input[name="login"]', 'bob');
+      await tab.fill('input[name="password"]', 'any password');
+      await tab.click('button[type="submit"]');
+      await tab.getByRole('heading', { name: 'Hello, Bob Example' }).waitFor();
+      assert.ok(callback, 'the callback was seen');
+      await tab.goto(callback);
+      await tab.getByRole('heading', { name: 'This sign-in has expired' }).waitFor();
+      assert.match((await tab.textContent('main'))!, /Error code: invalid_state/);
+      await tab.screenshot({ path: `${ARTIFACTS}/10-error-expired.png`, fullPage: true });
+      await tab.getByRole('link', { name: 'Sign in again' }).waitFor();
+    } finally {
+      await context.close();
+    }
   });
 });

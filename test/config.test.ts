@@ -122,6 +122,20 @@ describe('loadConfig', () => {
     assert.equal(config.keys.decryption.length, 1);
   });
 
+  it('reads the session secret from BFF_SESSION_SECRET_FILE (a mounted secret), and names that variable when it is wrong', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bff-secret-'));
+    writeFileSync(join(dir, 'secret'), `${'a'.repeat(40)},${'b'.repeat(32)}\n`);
+    const config = await loadConfig(env({ BFF_SESSION_SECRET: undefined, BFF_SESSION_SECRET_FILE: join(dir, 'secret') }));
+    assert.deepEqual(config.sessionSecrets, ['a'.repeat(40), 'b'.repeat(32)]);
+    writeFileSync(join(dir, 'short'), 'short\n');
+    const short = await configErrorOf({ BFF_SESSION_SECRET: undefined, BFF_SESSION_SECRET_FILE: join(dir, 'short') });
+    assert.equal(short.message, 'BFF_SESSION_SECRET_FILE: each secret must be at least 32 characters');
+    const missing = await configErrorOf({ BFF_SESSION_SECRET: undefined, BFF_SESSION_SECRET_FILE: join(dir, 'nope') });
+    assert.equal(missing.message, `BFF_SESSION_SECRET_FILE: cannot read ${join(dir, 'nope')} (ENOENT)`);
+    const both = await configErrorOf({ BFF_SESSION_SECRET_FILE: join(dir, 'secret') });
+    assert.match(both.message, /^BFF_SESSION_SECRET: set either BFF_SESSION_SECRET or BFF_SESSION_SECRET_FILE, not both/);
+  });
+
   it('uses a client secret when told to', async () => {
     const config = await loadConfig(env({ BFF_KEYS: undefined, BFF_CLIENT_SECRET: 's3cret' }));
     assert.equal(config.clientAuth, 'client_secret_basic');

@@ -66,6 +66,22 @@ describe('error codes', () => {
     assert.deepEqual(wrong, []);
   });
 
+  it("the README's Troubleshooting section gives every code a cause and a fix", () => {
+    const start = README.indexOf('\n## Troubleshooting\n');
+    assert.ok(start >= 0, 'README has a "## Troubleshooting" section');
+    const section = README.slice(start, README.indexOf('\n## ', start + 1));
+    const covered = new Set<string>();
+    for (const line of section.split('\n').filter((l) => l.startsWith('| `'))) {
+      const [codes = '', cause = '', fix = ''] = line.split(' | ');
+      assert.ok(cause.trim().length > 10 && fix.trim().length > 5, `a cause and a fix: ${line.slice(0, 100)}`);
+      for (const [, code] of codes.matchAll(/`([a-z0-9_]+)`/g)) covered.add(code!);
+    }
+    assert.deepEqual(
+      [...errorCatalogue().keys()].filter((code) => !covered.has(code)),
+      [],
+    );
+  });
+
   it('BffError takes only catalogued codes', () => {
     // @ts-expect-error: the type check (npm test runs it first) fails if an unknown code compiles.
     const unknown = new BffError(400, 'no_such_code', 'Never answered.');

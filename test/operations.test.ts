@@ -92,4 +92,20 @@ describe('logs and metrics', () => {
       await server.stop();
     }
   });
+
+  it("exits 0 on SIGTERM after stdout's reader has gone (a closed pipe), and does not hang", async () => {
+    const server = await spawnBff(baseEnv(op, 'bff', keys));
+    // The log collector dies: the next log line ("shutting down") meets a closed pipe (EPIPE) while the
+    // process is about to exit, which made pino's exit-time flush retry forever.
+    server.process.stdout!.destroy();
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200); // logged at debug only: nothing written yet
+    const exited = new Promise<number | null>((resolve) => server.process.once('exit', resolve));
+    server.process.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), 8000)));
+    const outcome = await Promise.race([exited, hung]);
+    clearTimeout(timer);
+    if (outcome === 'hung') server.process.kill('SIGKILL');
+    assert.equal(outcome, 0);
+  });
 });

@@ -132,6 +132,14 @@ function parseClientAuth(env: Env, keys: KeySet): ClientAuthMethod {
 function parseClientSecret(env: Env, clientAuth: ClientAuthMethod): string | undefined {
   const clientSecret = optional(env, 'BFF_CLIENT_SECRET');
   if (clientAuth !== 'private_key_jwt' && clientSecret === undefined) {
+    // No keys and no secret at all: the BFF has no way to authenticate; the keys are the usual way.
+    if (['BFF_CLIENT_AUTH', 'BFF_KEYS', 'BFF_KEYS_FILE'].every((name) => optional(env, name) === undefined)) {
+      throw new ConfigError(
+        'BFF_KEYS_FILE',
+        'is required: the private JWKS the BFF signs and decrypts with (`sealed-bff keys` writes one); or BFF_KEYS inline; ' +
+          'or, for a shared secret instead, BFF_CLIENT_AUTH=client_secret_basic and BFF_CLIENT_SECRET',
+      );
+    }
     // Without BFF_CLIENT_AUTH the secret methods are only the default because there is no key to sign with (defaultClientAuth).
     const why = optional(env, 'BFF_CLIENT_AUTH')
       ? `with BFF_CLIENT_AUTH=${clientAuth}`

@@ -1,7 +1,7 @@
 // Sessions: the cookie's signing secrets and timeouts, and where sessions
 // live (Redis single, Cluster or Sentinel; process memory only outside
 // production).
-import { ConfigError, optional, parseEnum, parseInteger, required, type Env } from './env.js';
+import { ConfigError, optional, parseEnum, parseInteger, readSettingFile, required, type Env } from './env.js';
 import type { Config, RedisConfig } from './types.js';
 
 export type SessionConfig = Pick<
@@ -105,12 +105,17 @@ function parseRedisPrefix(env: Env): string {
   return prefix;
 }
 
+/** BFF_SESSION_SECRET, or the file BFF_SESSION_SECRET_FILE names (a mounted secret: one line, or comma-separated for rotation). */
 function parseSessionSecrets(env: Env): string[] {
-  const secrets = required(env, 'BFF_SESSION_SECRET')
-    .split(',')
-    .map((s) => s.trim());
+  const file = optional(env, 'BFF_SESSION_SECRET_FILE');
+  if (file !== undefined && optional(env, 'BFF_SESSION_SECRET') !== undefined) {
+    throw new ConfigError('BFF_SESSION_SECRET', 'set either BFF_SESSION_SECRET or BFF_SESSION_SECRET_FILE, not both');
+  }
+  const variable = file !== undefined ? 'BFF_SESSION_SECRET_FILE' : 'BFF_SESSION_SECRET';
+  const value = file !== undefined ? readSettingFile(variable, file).trim() : required(env, 'BFF_SESSION_SECRET');
+  const secrets = value.split(',').map((s) => s.trim());
   if (secrets.some((s) => s.length < 32)) {
-    throw new ConfigError('BFF_SESSION_SECRET', 'each secret must be at least 32 characters');
+    throw new ConfigError(variable, 'each secret must be at least 32 characters');
   }
   return secrets;
 }

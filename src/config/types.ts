@@ -63,6 +63,8 @@ export interface Config {
   redisPrefix: string;
   allowHttp: boolean;
   production: boolean;
+  /** NODE_ENV=development: serves GET /bff/diagnostics (how the OP protected the sign-in). */
+  development: boolean;
   port: number;
   logLevel: LogLevel;
   /** Passed to Express' `trust proxy` setting; undefined leaves it off. */
@@ -96,6 +98,10 @@ export interface Config {
   loginRateLimit: { count: number; windowSeconds: number } | undefined;
   /** id_token and userinfo claims kept from /bff/user (BFF_DROP_CLAIMS). */
   droppedClaims: string[];
+  /** OpenTelemetry traces, asked for by the standard OTEL_* variables (off by default). */
+  tracing: boolean;
+  /** BFF_STATIC_DIR: the SPA's files, served at / with index.html for its routes; undefined: none. */
+  staticDir: string | undefined;
   /** /metrics: on its own port, and/or on the main port behind a bearer token; neither: not served. */
   metrics: { port: number | undefined; token: string | undefined };
   api: {

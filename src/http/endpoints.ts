@@ -20,6 +20,7 @@ import { failRequest } from './error-response.js';
 import type { LoggedRequest } from './request-log.js';
 import { requestPath } from './request-url.js';
 import { setHeaders, type HeaderList } from './security-headers.js';
+import type { Tracing } from '../tracing.js';
 
 /** One handler shape for every endpoint: Node's request (with its id and logger) and response. */
 export type Handler = (req: LoggedRequest, res: ServerResponse) => Promise<void>;
@@ -72,11 +73,13 @@ export interface ListenerOptions {
   startRequest: (req: IncomingMessage, res: ServerResponse) => LoggedRequest;
   securityHeaders: HeaderList;
   metrics: BffMetrics;
+  /** Set when traces are on: every request then runs inside its span. */
+  tracing?: Tracing;
 }
 
 /** The BFF's request listener: usable with http.createServer, supertest, or mounted as middleware. */
-export function requestListener({ table, express, startRequest, securityHeaders, metrics }: ListenerOptions): RequestListener {
-  return (req, res, next) => {
+export function requestListener({ table, express, startRequest, securityHeaders, metrics, tracing }: ListenerOptions): RequestListener {
+  const serve: RequestListener = (req, res, next) => {
     const logged = startRequest(req, res);
     setHeaders(res, securityHeaders);
     const path = requestPath(req);
@@ -86,6 +89,12 @@ export function requestListener({ table, express, startRequest, securityHeaders,
       return fail(metrics, new BffError(404, 'not_found', 'There is no such BFF endpoint.'), logged, res);
     // Express's own types want its request and response; it makes them from Node's here.
     express(req as Parameters<Express>[0], res as Parameters<Express>[1], next as Parameters<Express>[2]);
+  };
+  if (tracing === undefined) return serve;
+  return (req, res, next) => {
+    const path = requestPath(req);
+    const route = findEndpoint(table, req.method ?? 'GET', path)?.path ?? (isBffPath(path) ? '/bff/*' : '/*');
+    tracing.request(req, res, route, path, () => serve(req, res, next));
   };
 }
 

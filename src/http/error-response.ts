@@ -9,7 +9,12 @@ import { BffError } from '../errors.js';
 import { describe } from '../logger.js';
 import type { BffMetrics } from '../metrics.js';
 import { pathOf, type LoggedRequest } from './request-log.js';
+import { errorPage } from './error-page.js';
 import { sendJson, sendNoStore } from './respond.js';
+
+// What a signed-out page load (/bff/user: 401) and a browser's guesses (/favicon.ico: 404) cause
+// every day: the access log line has their status; a warning would only drown the real ones.
+const ROUTINE: readonly string[] = ['not_authenticated', 'not_found'];
 
 function sendError(req: IncomingMessage, res: ServerResponse, error: BffError): void {
   res.statusCode = error.status;
@@ -24,6 +29,7 @@ export function failRequest(metrics: BffMetrics, err: unknown, req: LoggedReques
   const path = pathOf(req);
   const log = { code: error.code, status: error.status, method: req.method, path, error: describe(error.cause ?? err) };
   if (error.status >= 500) req.log.error(log, 'request failed');
+  else if (ROUTINE.includes(error.code)) req.log.debug(log, 'request refused');
   else req.log.warn(log, 'request refused');
   if (path === '/bff/callback') metrics.callbackFailures.inc({ code: error.code });
   if (error.code === 'session_store_unavailable') metrics.storeErrors.inc();
@@ -55,19 +61,4 @@ function wantsHtml(req: IncomingMessage): boolean {
   const mode = req.headers['sec-fetch-mode'];
   if (typeof mode === 'string') return mode === 'navigate';
   return accepts(req).type(['json', 'html']) === 'html';
-}
-
-function errorPage(error: BffError): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign-in problem</title></head>
-<body><main><h1>Something went wrong</h1>
-<p>${escapeHtml(error.description)}</p>
-<p>Error code: <code>${escapeHtml(error.code)}</code></p>
-<p><a href="/">Back to the application</a></p></main></body></html>
-`;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

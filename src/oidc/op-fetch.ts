@@ -11,6 +11,7 @@ import { answerFailure, isNetworkError, isTimeout, opStepError } from './errors.
 import { openToken, TokenRefusedError } from './jose-policy.js';
 import type { OpKeys } from './op-keys.js';
 import { checkAudiences, checkIssuedAt } from './token-claims.js';
+import { recordProtection } from './protection.js';
 
 // Discovery documents and JWKS are small; token responses hold at most a couple of tokens.
 const MAX_METADATA_BYTES = 256 * 1024;
@@ -104,6 +105,7 @@ async function processTokenResponse(body: Uint8Array, config: Config, keys: KeyS
   await opKeys.verify(opened, 'id_token');
   checkAudiences(opened.payload, 'id_token', config.clientId, config.jose.trustedAudiences);
   checkIssuedAt(opened.payload, 'id_token', config.jose, true);
+  recordProtection('id_token', tokens.id_token, opened.header);
   return new TextEncoder().encode(JSON.stringify({ ...tokens, id_token: opened.jws }));
 }
 
@@ -124,13 +126,15 @@ async function processUserinfo(
         'The userinfo response was refused: it is not encrypted, and this BFF requires encryption.',
       );
     }
+    recordProtection('userinfo', undefined, undefined);
     return body;
   }
-  const opened = await openToken(new TextDecoder().decode(body).trim(), 'userinfo', config.jose, keys.current.decryption);
+  const token = new TextDecoder().decode(body).trim();
+  const opened = await openToken(token, 'userinfo', config.jose, keys.current.decryption);
   // iss and aud: when present they must be right. When absent (OIDC Core 5.3.2 says "SHOULD"), the userinfo is
-  // still the OP's: openid-client verifies its signature with the OP's keys and its sub against the id_token's,
-  // and it came from the OP's own endpoint, over TLS, for this session's access token. BFF_USERINFO_ISS_AUD=required
-  // (and the ftn/fapi2 profiles) refuse the absence too.
+  // still the OP's: its signature verifies with the OP's keys (opKeys, below), its sub is checked against the
+  // id_token's, and it came from the OP's own endpoint, over TLS, for this session's access token.
+  // BFF_USERINFO_ISS_AUD=required (and the ftn/fapi2 profiles) refuse the absence too.
   const { iss, aud } = opened.payload;
   const required = config.userinfoIssAud === 'required';
   if (iss !== endpoints.issuer && (required || iss !== undefined)) {
@@ -142,6 +146,7 @@ async function processUserinfo(
   }
   await opKeys.verify(opened, 'userinfo');
   checkIssuedAt(opened.payload, 'userinfo', config.jose, false);
+  recordProtection('userinfo', token, opened.header);
   return new TextEncoder().encode(opened.jws);
 }
 

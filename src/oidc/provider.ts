@@ -12,6 +12,7 @@ import { OpKeys } from './op-keys.js';
 import { toBffError } from './errors.js';
 import { jarmResponseMode } from './jarm.js';
 import { RequestObjectEncrypter } from './request-object.js';
+import type { Tracing } from '../tracing.js';
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
@@ -34,13 +35,15 @@ export class OpenIdProvider {
     private readonly config: Config,
     readonly keys: KeyStore,
     private readonly logger: Logger,
+    tracing?: Tracing,
   ) {
-    this.fetch = createOpFetch(
+    const fetch = createOpFetch(
       config,
       keys,
       () => this.endpoints,
       () => this.opKeys,
     );
+    this.fetch = tracing ? tracing.opFetch(fetch) : fetch;
     this.opKeys = new OpKeys(this.fetch, config.opTimeoutSeconds * 1000);
     this.requestObjects = new RequestObjectEncrypter(config, this.opKeys);
   }

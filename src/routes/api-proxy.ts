@@ -16,6 +16,7 @@ import type { AccessTokens } from '../oidc/access-tokens.js';
 import { isNonceChallenge, type Dpop } from '../oidc/dpop.js';
 import type { SessionTokens } from '../session/data.js';
 import type { ActiveSession, Sessions } from '../session/sessions.js';
+import { traceUpstream, type Tracing } from '../tracing.js';
 import { publicLocation, resolveTarget } from './api-target.js';
 import { createAgents, forward, relay, type UpstreamCall, type UpstreamOptions } from './api-upstream.js';
 import { notAuthenticated } from './user.js';
@@ -37,6 +38,7 @@ export interface ApiProxyRouteOptions {
   accessTokens: Pick<AccessTokens, 'forSession'>;
   dpop: Pick<Dpop, 'proofForApi' | 'rememberNonce'>;
   metrics: BffMetrics;
+  tracing: Tracing | undefined;
 }
 
 /** The route's options and what it derives from them once. */
@@ -109,7 +111,11 @@ async function proxy(ctx: ProxyContext, req: http.IncomingMessage, res: http.Ser
     // A small body is read first under DPoP, so that it can be sent again with the API's nonce.
     if (body !== undefined && tokens?.dpopKey !== undefined && declared > 0 && declared <= NONCE_REPLAY_MAX_BODY_BYTES)
       body = await readBody(req);
-    const send = () => forward(req, url, credentials(ctx, method, url, tokens), ctx, call, body);
+    // With traces on, each upstream call is a span and its traceparent goes along (replacing the browser's).
+    const send = () =>
+      traceUpstream(ctx.tracing, method, url, (trace) =>
+        forward(req, url, { ...credentials(ctx, method, url, tokens), ...trace }, ctx, call, body),
+      );
     let upstream = await send();
     if (tokens?.dpopKey !== undefined && isNonceChallenge(upstream.statusCode, upstream.headers['www-authenticate'])) {
       if (replayable || Buffer.isBuffer(body)) {

@@ -13,6 +13,7 @@ import type { BffMetrics } from '../metrics.js';
 import type { CodeFlow } from '../oidc/code-flow.js';
 import type { Jarm } from '../oidc/jarm.js';
 import type { OpenIdProvider } from '../oidc/provider.js';
+import { protectionOf, recordingProtection } from '../oidc/protection.js';
 import type { Sessions } from '../session/sessions.js';
 import type { Stores } from '../store/stores.js';
 import { clearLoginCookie, loginBinding, loginCookieName } from './login.js';
@@ -39,7 +40,8 @@ export function callbackRoute({ config, provider, stores, sessions, codeFlow, ja
   return async (req, res) => {
     const query = queryOf(req);
     // JARM: the policy opens the JWT first; its state finds the login, and is verified with the rest below.
-    const opened = config.responseMode === 'query' ? undefined : await jarm.open(jarmResponse(query, req));
+    const jarmJwt = config.responseMode === 'query' ? undefined : jarmResponse(query, req);
+    const opened = jarmJwt === undefined ? undefined : await jarm.open(jarmJwt);
     const state = opened ? opened.state : queryParam(query, 'state');
     if (typeof state !== 'string' || !STATE_FORMAT.test(state)) {
       throw badRequest('invalid_state', 'The login response has no valid state; start the login again.');
@@ -62,9 +64,16 @@ export function callbackRoute({ config, provider, stores, sessions, codeFlow, ja
     // The registered redirect_uri with the response's parameters: openid-client sends it to the token endpoint.
     const callbackUrl = new URL(config.redirectUri);
     callbackUrl.search = opened ? (await jarm.verify(configuration, opened, state)).toString() : requestQuery(req);
-    const login = await codeFlow.completeLogin(configuration, callbackUrl, state, tx);
-
-    await sessions.create(req, res, { ...login, logoutId: randomBytes(16).toString('base64url') });
+    const complete = () => codeFlow.completeLogin(configuration, callbackUrl, state, tx);
+    const logoutId = randomBytes(16).toString('base64url');
+    if (config.development) {
+      // GET /bff/diagnostics shows it: headers only (alg, enc, kid), never content.
+      const { result, protection } = await recordingProtection(complete);
+      protection.authorization_response = protectionOf(jarmJwt, opened?.header);
+      await sessions.create(req, res, { ...result, logoutId, protection });
+    } else {
+      await sessions.create(req, res, { ...(await complete()), logoutId });
+    }
     req.log.info({ event: 'login' }, 'login completed');
     metrics.loginsCompleted.inc();
     redirect(res, tx.returnTo);

@@ -5,6 +5,7 @@ import type { Endpoint } from '../http/endpoints.js';
 import { apiProxyRoute } from './api-proxy.js';
 import { backchannelLogoutBody, backchannelLogoutRoute } from './backchannel-logout.js';
 import { callbackFormBody, callbackRoute } from './callback.js';
+import { diagnosticsRoute } from './diagnostics.js';
 import { healthRoute, readyRoute } from './health.js';
 import { jwksRoute } from './jwks.js';
 import { loginRoute } from './login.js';
@@ -28,6 +29,7 @@ export function routeTable(ctx: BffContext): Endpoint[] {
   // form_post.jwt (JARM): the OP's page posts the response JWT; only when the configuration may ask for it.
   if (config.responseMode === 'jwt' || config.responseMode === 'form_post.jwt')
     table.push({ method: 'POST', path: '/bff/callback', before: [callbackFormBody(config)], handle: callbackRoute(ctx) });
+  if (config.development) table.push({ method: 'GET', path: '/bff/diagnostics', handle: diagnosticsRoute(ctx) });
   // On the main port only behind its bearer token; BFF_METRICS_PORT serves it on its own port (server.ts).
   if (config.metrics.token !== undefined)
     table.push({ method: 'GET', path: '/metrics', handle: metricsRoute(ctx.metrics, config.metrics.token) });

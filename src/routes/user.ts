@@ -6,6 +6,7 @@ import type { Handler } from '../http/endpoints.js';
 import { queryOf } from '../http/request-url.js';
 import { sendJson } from '../http/respond.js';
 import type { Sessions } from '../session/sessions.js';
+import type { BffUser } from '../client.js';
 
 export const notAuthenticated = () => new BffError(401, 'not_authenticated', 'No user is signed in.');
 
@@ -24,10 +25,12 @@ export function userRoute({ sessions }: UserRouteOptions): Handler {
     if (session === undefined) throw notAuthenticated();
     const { data, idleExpiresAt } = session;
     const absolute = sessions.absoluteExpiry(data);
-    sendJson(res, {
+    // The shape sealed-bff/client promises the SPA (BffUser): a change here that breaks it does not compile.
+    const user = {
       claims: data.user.claims,
       logoutUrl: `/bff/logout?sid=${encodeURIComponent(data.logoutId)}`,
       session: { expiresAt: Math.min(Math.floor(idleExpiresAt / 1000), absolute), absoluteExpiresAt: absolute },
-    });
+    } satisfies Omit<BffUser, 'claims'> & { claims: Record<string, unknown> };
+    sendJson(res, user);
   };
 }

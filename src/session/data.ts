@@ -33,7 +33,20 @@ export interface SignedInData {
   logoutId: string;
   /** Epoch seconds of the login; the absolute timeout counts from here. */
   createdAt: number;
+  /** With NODE_ENV=development only: how the OP protected the sign-in's artefacts (headers, never content). */
+  protection?: SignInProtection;
 }
 
 /** Stored session data as read back: anything a store may hold under a session key. */
 export type StoredSession = Partial<SignedInData> & { cookie?: { expires?: string | Date | null } };
+
+/** How the OP protected one artefact of a sign-in (oidc/protection.ts records it; headers only). */
+export interface Protection {
+  /** The JWS header's alg and kid; null: not signed (plain JSON, a query string). */
+  signed: { alg: string; kid?: string } | null;
+  /** The JWE header's alg, enc and kid; null: not encrypted. */
+  encrypted: { alg: string; enc: string; kid?: string } | null;
+}
+
+export type Artefact = 'authorization_response' | 'id_token' | 'userinfo';
+export type SignInProtection = Partial<Record<Artefact, Protection>>;

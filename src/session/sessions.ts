@@ -103,11 +103,7 @@ export class Sessions {
    * fixation; a session the browser had is ended), indexed for back-channel
    * logout. The cookie goes out with the response.
    */
-  async create(
-    req: IncomingMessage,
-    res: ServerResponse,
-    login: { user: SessionUser; tokens: SessionTokens; logoutId: string },
-  ): Promise<void> {
+  async create(req: IncomingMessage, res: ServerResponse, login: Omit<SignedInData, 'createdAt'>): Promise<void> {
     const withSession = await this.runExpressSession(req, res);
     await storeCall<void>((cb) => withSession.session.regenerate(cb));
     const data: SignedInData = { ...login, createdAt: nowSeconds() };

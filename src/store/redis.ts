@@ -5,6 +5,7 @@
 import { createClient, createCluster, createSentinel } from 'redis';
 import type { RedisConfig } from '../config.js';
 import { BffError, storeUnavailable } from '../errors.js';
+import type { Tracing } from '../tracing.js';
 
 /** The few Redis commands the BFF uses, common to a client, a cluster and a sentinel connection. */
 export interface Redis {
@@ -80,8 +81,11 @@ export function connectRedis(redis: RedisConfig): RedisConnection {
  * answers later. connect-redis gets this client too: express-session uses only
  * its get/set/expire/del (not all(), ids(), length() or clear()).
  */
-export function withCommandTimeout(client: Redis, timeoutMs: number): Redis {
-  const timed = <T>(name: string, command: Promise<T>) => withinTimeout(command, timeoutMs, `Redis ${name}`);
+export function withCommandTimeout(client: Redis, timeoutMs: number, tracing?: Tracing): Redis {
+  // With traces on, each command is a span too; without, nothing is added.
+  const timed = tracing
+    ? <T>(name: string, command: Promise<T>) => withinTimeout(tracing.redis(name, command), timeoutMs, `Redis ${name}`)
+    : <T>(name: string, command: Promise<T>) => withinTimeout(command, timeoutMs, `Redis ${name}`);
   return {
     get: (key) => timed('GET', client.get(key)),
     getEx: (key, options) => timed('GETEX', client.getEx(key, options)),

@@ -5,6 +5,7 @@
 // index are session/session-store.ts's, on the same connection.
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { Tracing } from '../tracing.js';
 import { memoryLocks, redisLocks, type Locks } from './locks.js';
 import { MemoryLoginTransactionStore, RedisLoginTransactionStore, type LoginTransactionStore } from './login-transactions.js';
 import { connectRedis, storeFailure, withCommandTimeout, withinTimeout, type Redis } from './redis.js';
@@ -27,13 +28,13 @@ export interface Stores {
   close(): Promise<void>;
 }
 
-export function createStores(config: Config, logger: Logger): Stores {
-  return config.redis === undefined ? memoryStores(config.redisPrefix) : redisStores(config, logger);
+export function createStores(config: Config, logger: Logger, tracing?: Tracing): Stores {
+  return config.redis === undefined ? memoryStores(config.redisPrefix) : redisStores(config, logger, tracing);
 }
 
-function redisStores(config: Config, logger: Logger): Stores {
+function redisStores(config: Config, logger: Logger, tracing: Tracing | undefined): Stores {
   const connection = connectRedis(config.redis!);
-  const client = withCommandTimeout(connection.client, config.redisCommandTimeoutMs);
+  const client = withCommandTimeout(connection.client, config.redisCommandTimeoutMs, tracing);
   const prefix = config.redisPrefix;
   // Without an error listener, a connection error would crash the process.
   let lastErrorLog = 0;

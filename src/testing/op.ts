@@ -46,6 +46,11 @@ export interface TestOpOptions {
   deliver?: Delivery;
   /** Serve https with this key and certificate (PEM) instead of http. */
   tls?: { key: string; cert: string };
+  /**
+   * The authentication level every sign-in asserts (its id_token's `acr`), as an FTN broker does for a
+   * strong method; oidc-provider's dev login asserts none.
+   */
+  acr?: string;
   /** DPoP (on by default in oidc-provider): false turns it off, 'nonce' demands server nonces (RFC 9449 section 8). */
   dpop?: false | 'nonce';
   /** The `alg` the OP's enc key declares in its JWKS; the OP then decrypts request objects with that alg only (as Signicat does). */
@@ -186,6 +191,7 @@ export async function startOp(options: TestOpOptions): Promise<TestOp> {
     await new Promise((resolve) => server.close(resolve));
     throw err;
   }
+  if (options.acr !== undefined) assertAcr(provider, options.acr);
   // Behind the hostile proxy, URLs come from X-Forwarded-Host.
   if (options.issuer) provider.proxy = true;
   const handle = provider.callback();
@@ -250,5 +256,16 @@ export function bffClient(
     userinfo_encrypted_response_alg: 'RSA-OAEP-256',
     userinfo_encrypted_response_enc: 'A256GCM',
     ...metadata,
+  };
+}
+
+/** Every login on `provider` asserts `acr` (and amr pwd), where its dev login would assert none. */
+function assertAcr(provider: Provider, acr: string): void {
+  type LoginDetails = { acr?: string; amr?: string[] } & Record<string, unknown>;
+  // provider.Session is this provider's own model class: other providers in the process are unaffected.
+  const session = provider.Session.prototype as unknown as { loginAccount: (this: unknown, details: LoginDetails) => void };
+  const loginAccount = session.loginAccount;
+  session.loginAccount = function (this: unknown, details: LoginDetails) {
+    loginAccount.call(this, { ...details, acr: details.acr ?? acr, amr: details.amr ?? ['pwd'] });
   };
 }
