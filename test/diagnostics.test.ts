@@ -3,6 +3,7 @@
 // nothing is recorded.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { loadConfig } from '../src/config.js';
 import { internals } from '../src/context.js';
 import { signIn, type TestBff } from './helpers/harness.js';
 import { useStack, type Stack } from './helpers/stack.js';
@@ -31,7 +32,7 @@ describe('GET /bff/diagnostics', () => {
       assert.equal(protection[artefact].encrypted.enc, 'A256GCM', artefact);
       assert.equal(protection[artefact].encrypted.kid, stack.keys.privateJwks.keys.find((k) => k.use === 'enc')!.kid);
     }
-    assert.deepEqual(policy, { profile: 'none', requireEncryption: true });
+    assert.deepEqual(policy, { profile: 'none', requireEncryption: ['id_token', 'userinfo', 'logout_token'] });
     // Headers only: no token, no claim.
     assert.doesNotMatch(res.text, JWT);
     for (const claim of ['alice', 'alice@example.com', 'Alice Example']) assert.ok(!res.text.includes(claim), claim);
@@ -41,7 +42,16 @@ describe('GET /bff/diagnostics', () => {
   });
 
   it('does not exist outside development, and records nothing there', async () => {
-    for (const nodeEnv of [undefined, 'production', 'test']) {
+    // Production (https only) is not development: the route table below is built from this flag.
+    const production = await loadConfig({
+      ...stack.env,
+      NODE_ENV: 'production',
+      BFF_ALLOW_HTTP: undefined,
+      BFF_ISSUER: 'https://op.example',
+      BFF_PUBLIC_URL: 'https://bff.example',
+    });
+    assert.equal(production.development, false);
+    for (const nodeEnv of [undefined, 'test']) {
       const other = await stack.startBff({ NODE_ENV: nodeEnv });
       const { browser, sid } = await signIn(other);
       const res = await browser.agent.get('/bff/diagnostics').set('X-CSRF', '1').expect(404);

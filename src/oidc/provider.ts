@@ -58,6 +58,17 @@ export class OpenIdProvider {
     return this.pending;
   }
 
+  /** The request-object encryption the OP allows; what does not fit is added to `problems`. */
+  private async negotiateRequestObjects(meta: oidc.ServerMetadata, problems: string[]) {
+    try {
+      return await this.requestObjects.negotiate(meta);
+    } catch (err) {
+      if (!(err instanceof OpMetadataError)) throw err;
+      problems.push(...err.problems);
+      return undefined;
+    }
+  }
+
   get ready(): boolean {
     return this.current !== undefined;
   }
@@ -79,13 +90,14 @@ export class OpenIdProvider {
       const meta = configuration.serverMetadata();
       // Known from here, so that every later request (the JWKS just below too) is named by its step.
       this.endpoints = opEndpoints(meta, config.clientId);
-      const problems = metadataProblems(meta, config, this.keys.current);
-      if (problems.length > 0) throw new OpMetadataError(problems);
       // The OP's signatures are verified by opKeys (op-fetch.ts), on every
       // id_token and userinfo JWT, also where openid-client would trust TLS alone.
-      this.opKeys.use(meta.jwks_uri!);
-      if (config.requestObject === 'encrypted') {
-        const chosen = await this.requestObjects.negotiate(meta);
+      if (meta.jwks_uri !== undefined) this.opKeys.use(meta.jwks_uri);
+      const problems = metadataProblems(meta, config, this.keys.current);
+      // Every problem at once (sealed-bff check prints them all): the request-object choice's too.
+      const chosen = config.requestObject === 'encrypted' && meta.jwks_uri ? await this.negotiateRequestObjects(meta, problems) : undefined;
+      if (problems.length > 0) throw new OpMetadataError(problems);
+      if (chosen) {
         this.logger.info({ requestObjectEncryption: chosen }, `request objects are encrypted with ${chosen.alg} + ${chosen.enc}`);
       }
       this.current = configuration;
