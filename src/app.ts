@@ -11,7 +11,10 @@ import { expressStage, requestListener } from './http/endpoints.js';
 import { errorHandler } from './http/error-response.js';
 import { requestStarter } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
+import { checkFederationKeys } from './config/federation.js';
+import { FederationEntity } from './federation/entity.js';
 import { KeyStore } from './keys.js';
+import { KeyWatch, logKeyChanges } from './key-watch.js';
 import { createLogger, type Logger } from './logger.js';
 import { BffMetrics } from './metrics.js';
 import { AccessTokens } from './oidc/access-tokens.js';
@@ -32,6 +35,8 @@ export interface CreateAppOptions {
   logger?: Logger;
   /** Static files to serve at / (the SPA); none by default. */
   staticDir?: string;
+  /** The clock key rollover follows (JWK nbf/exp), in milliseconds; default Date.now. For tests. */
+  now?: () => number;
 }
 
 /**
@@ -57,8 +62,8 @@ export interface BffApp {
 }
 
 export function createApp(config: Config, options: CreateAppOptions = {}): BffApp {
-  const context = createContext(config, options.logger ?? createLogger(config.logLevel));
-  const { logger, keys, stores, metrics } = context;
+  const context = createContext(config, options.logger ?? createLogger(config.logLevel), options.now);
+  const { logger, keys, federationKeys, stores, metrics, keyWatch } = context;
   const table = routeTable(context);
 
   const expressApp = express();
@@ -83,11 +88,19 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
     listen: ((...args: unknown[]) => createServer(listener).listen(...(args as []))) as Server['listen'],
     bff: {
       reloadKeys: async () => {
-        const set = await keys.reload((candidate) => checkKeySet(candidate, config));
+        const set = await keys.reload((candidate) => checkKeySet(candidate, config, keys.nowSeconds()));
         logger.info({ kids: set.publicJwks.keys.map((k) => `${k.use}:${k.kid ?? '-'}`) }, 'keys reloaded');
+        if (federationKeys?.file !== undefined) {
+          const federationSet = await federationKeys.reload((candidate) => checkFederationKeys(candidate, keys.all));
+          logger.info({ kids: federationSet.publicJwks.keys.map((k) => k.kid) }, 'federation keys reloaded');
+        }
+        keyWatch.check();
       },
       ready: () => stores.ready(),
-      close: () => stores.close(),
+      close: () => {
+        keyWatch.stop();
+        return stores.close();
+      },
     },
   });
   registerInternals(app, { context, endpoints: table });
@@ -95,17 +108,32 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
 }
 
 /** The services every endpoint uses, built once. */
-function createContext(config: Config, logger: Logger): BffContext {
+function createContext(config: Config, logger: Logger, now: (() => number) | undefined): BffContext {
   const stores = createStores(config, logger);
-  const keys = new KeyStore(config.keys, config.keysFile);
-  const provider = new OpenIdProvider(config, keys, logger);
   const metrics = new BffMetrics({ processMetrics: config.metrics.token !== undefined || config.metrics.port !== undefined });
+  const { graceSeconds, warningSeconds } = config.keySchedule;
+  const keys = new KeyStore(config.keys, { file: config.keysFile, now, graceSeconds, onChange: logKeyChanges(logger, 'operational') });
+  const { federation } = config;
+  const federationKeys =
+    federation &&
+    new KeyStore(federation.keys, { file: federation.keysFile, now, graceSeconds: 0, onChange: logKeyChanges(logger, 'federation') });
+  const keyWatch = new KeyWatch(
+    [{ name: 'operational', store: keys }, ...(federationKeys ? [{ name: 'federation' as const, store: federationKeys }] : [])],
+    logger,
+    metrics,
+    warningSeconds,
+  );
+  keyWatch.check();
+  const provider = new OpenIdProvider(config, keys, logger);
   const dpop = new Dpop(config.dpop);
   const sessions = new Sessions(config, stores);
   return {
     config,
     logger,
     keys,
+    federationKeys,
+    federation: federation && federationKeys && new FederationEntity(config, federation, keys, federationKeys),
+    keyWatch,
     provider,
     codeFlow: new CodeFlow(config, keys, dpop, provider.fetch),
     accessTokens: new AccessTokens(config, provider, sessions, stores.locks, logger, metrics, dpop),

@@ -5,6 +5,8 @@ import type { Endpoint } from '../http/endpoints.js';
 import { apiProxyRoute } from './api-proxy.js';
 import { backchannelLogoutBody, backchannelLogoutRoute } from './backchannel-logout.js';
 import { callbackRoute } from './callback.js';
+import { ENTITY_CONFIGURATION_PATH, SIGNED_JWKS_PATH } from '../federation/entity.js';
+import { entityConfigurationRoute, signedJwksRoute } from './federation.js';
 import { healthRoute, readyRoute } from './health.js';
 import { jwksRoute } from './jwks.js';
 import { loginRoute } from './login.js';
@@ -25,6 +27,10 @@ export function routeTable(ctx: BffContext): Endpoint[] {
     { method: 'GET', path: '/readyz', handle: readyRoute(ctx) },
     { method: 'GET', path: '/.well-known/jwks.json', handle: jwksRoute(ctx) },
   ];
+  if (ctx.federation !== undefined) {
+    table.push({ method: 'GET', path: ENTITY_CONFIGURATION_PATH, handle: entityConfigurationRoute(ctx.federation) });
+    table.push({ method: 'GET', path: SIGNED_JWKS_PATH, handle: signedJwksRoute(ctx.federation) });
+  }
   // On the main port only behind its bearer token; BFF_METRICS_PORT serves it on its own port (server.ts).
   if (config.metrics.token !== undefined)
     table.push({ method: 'GET', path: '/metrics', handle: metricsRoute(ctx.metrics, config.metrics.token) });
