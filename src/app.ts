@@ -13,8 +13,7 @@ import { requestStarter } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 import { checkFederationKeys } from './config/federation.js';
 import { FederationEntity } from './federation/entity.js';
-import { KeyStore } from './keys.js';
-import { KeyWatch, logKeyChanges } from './key-watch.js';
+import { createKeyStores } from './key-watch.js';
 import { createLogger, type Logger } from './logger.js';
 import { BffMetrics } from './metrics.js';
 import { AccessTokens } from './oidc/access-tokens.js';
@@ -111,19 +110,8 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
 function createContext(config: Config, logger: Logger, now: (() => number) | undefined): BffContext {
   const stores = createStores(config, logger);
   const metrics = new BffMetrics({ processMetrics: config.metrics.token !== undefined || config.metrics.port !== undefined });
-  const { graceSeconds, warningSeconds } = config.keySchedule;
-  const keys = new KeyStore(config.keys, { file: config.keysFile, now, graceSeconds, onChange: logKeyChanges(logger, 'operational') });
+  const { keys, federationKeys, keyWatch } = createKeyStores(config, logger, metrics, now);
   const { federation } = config;
-  const federationKeys =
-    federation &&
-    new KeyStore(federation.keys, { file: federation.keysFile, now, graceSeconds: 0, onChange: logKeyChanges(logger, 'federation') });
-  const keyWatch = new KeyWatch(
-    [{ name: 'operational', store: keys }, ...(federationKeys ? [{ name: 'federation' as const, store: federationKeys }] : [])],
-    logger,
-    metrics,
-    warningSeconds,
-  );
-  keyWatch.check();
   const provider = new OpenIdProvider(config, keys, logger);
   const dpop = new Dpop(config.dpop);
   const sessions = new Sessions(config, stores);

@@ -2,7 +2,8 @@
 // transition when it happens (not only at the next request), exposes the next
 // one in the metrics, and warns when the signing key nears its exp with no
 // successor scheduled. Readiness is unaffected: the keys still work until exp.
-import type { KeySet, KeyStore } from './keys.js';
+import type { Config } from './config.js';
+import { KeyStore, type KeySet } from './keys.js';
 import { signingOutlook } from './key-schedule.js';
 import type { Logger } from './logger.js';
 import type { BffMetrics } from './metrics.js';
@@ -83,4 +84,36 @@ export class KeyWatch {
       'key rollover: the signing key expires soon and no successor is scheduled (plan one: sealed-bff keys --plan)',
     );
   }
+}
+
+/**
+ * The operational and federation key stores on one clock, and their watch:
+ * a transition, noticed by a timer or by the first use after it, is logged
+ * and the watch looks ahead again.
+ */
+export function createKeyStores(
+  config: Config,
+  logger: Logger,
+  metrics: BffMetrics,
+  now: (() => number) | undefined,
+): { keys: KeyStore; federationKeys: KeyStore | undefined; keyWatch: KeyWatch } {
+  const { graceSeconds, warningSeconds } = config.keySchedule;
+  const sets: Array<{ name: KeySetName; store: KeyStore }> = [];
+  const keyWatch = new KeyWatch(sets, logger, metrics, warningSeconds);
+  const onChange = (name: KeySetName) => {
+    const log = logKeyChanges(logger, name);
+    return (current: KeySet, previous: KeySet | undefined) => {
+      log(current, previous);
+      if (previous !== undefined) keyWatch.check();
+    };
+  };
+  const keys = new KeyStore(config.keys, { file: config.keysFile, now, graceSeconds, onChange: onChange('operational') });
+  const { federation } = config;
+  // Federation keys sign only: no grace after exp.
+  const federationKeys =
+    federation && new KeyStore(federation.keys, { file: federation.keysFile, now, graceSeconds: 0, onChange: onChange('federation') });
+  sets.push({ name: 'operational', store: keys });
+  if (federationKeys) sets.push({ name: 'federation', store: federationKeys });
+  keyWatch.check();
+  return { keys, federationKeys, keyWatch };
 }

@@ -15,7 +15,7 @@ import type { KeySpec } from '../../src/keygen.js';
 import { API_CLIENT, startApi, type TestApi, type TestApiOptions } from '../fixtures/api.js';
 import { startHostileOp, type HostileOp } from '../fixtures/hostile-op.js';
 import { bffClient, startOp, type TestOp, type TestOpOptions } from '../fixtures/op.js';
-import { BFF_ORIGIN, REDIS_URL, baseEnv, keysFor, startBff, type TestBff, type TestKeys } from './harness.js';
+import { BFF_ORIGIN, REDIS_URL, baseEnv, keysFor, startBff, type StartBffOptions, type TestBff, type TestKeys } from './harness.js';
 
 export type TestRedis = ReturnType<typeof createClient>;
 
@@ -54,7 +54,7 @@ export interface Stack<Op extends TestOp = TestOp> {
   /** The Redis client (options.redis). */
   redis: TestRedis;
   /** Another BFF on this OP, with `env` and `extra` over it; closed with the stack unless closed before. */
-  startBff: (extra?: Env, options?: { storeDown?: boolean }) => Promise<TestBff>;
+  startBff: (extra?: Env, options?: StartBffOptions) => Promise<TestBff>;
   close(): Promise<void>;
 }
 
@@ -88,7 +88,7 @@ export async function startStack<const O extends StackOptions>(options: O): Prom
     await op.close();
     await redis?.close();
   };
-  const another = async (extra: Env = {}, startOptions: { storeDown?: boolean } = {}) => {
+  const another = async (extra: Env = {}, startOptions: StartBffOptions = {}) => {
     const bff = await startBff({ ...env, ...extra }, startOptions);
     let closing: Promise<void> | undefined;
     const once: TestBff = { ...bff, close: () => (closing ??= bff.close()) };
