@@ -13,6 +13,7 @@ import { requestStarter } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 import { checkFederationKeys } from './config/federation.js';
 import { FederationEntity } from './federation/entity.js';
+import { OpFederationTrust } from './federation/op-trust.js';
 import { createKeyStores } from './key-watch.js';
 import { createLogger, type Logger } from './logger.js';
 import { BffMetrics } from './metrics.js';
@@ -112,7 +113,8 @@ function createContext(config: Config, logger: Logger, now: (() => number) | und
   const metrics = new BffMetrics({ processMetrics: config.metrics.token !== undefined || config.metrics.port !== undefined });
   const { keys, federationKeys, keyWatch } = createKeyStores(config, logger, metrics, now);
   const { federation } = config;
-  const provider = new OpenIdProvider(config, keys, logger);
+  const trust = config.opFederation && new OpFederationTrust(config, config.opFederation.thumbprints, logger, metrics);
+  const provider = new OpenIdProvider(config, keys, logger, trust);
   const dpop = new Dpop(config.dpop);
   const sessions = new Sessions(config, stores);
   return {

@@ -1,7 +1,7 @@
 // OpenID Connect Back-Channel Logout 1.0: validating the OP's logout_token.
 // The JOSE policy applies as to id_tokens (size, algorithms, encryption when
 // required); then the signature with the OP's keys and the spec's claims.
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Config } from '../config.js';
 import type { TokenProblem } from '../error-codes.js';
 import type { KeyStore } from '../keys.js';
@@ -46,6 +46,8 @@ export class LogoutTokenVerifier {
       timeoutDuration: this.config.opTimeoutSeconds * 1000,
       cooldownDuration: 60_000,
       cacheMaxAge: 300_000,
+      // The provider's fetch: with BFF_OP_FEDERATION_KEYS, jwks_uri is the signed JWKS, which it verifies.
+      [customFetch]: this.provider.fetch as never,
     });
     let payload: JWTPayload;
     try {

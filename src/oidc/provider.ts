@@ -3,6 +3,7 @@
 // says 503) while the OP is unreachable instead of crash-looping.
 import * as oidc from 'openid-client';
 import type { Config } from '../config.js';
+import { OpTrustError, type OpFederationTrust } from '../federation/op-trust.js';
 import { describe, type Logger } from '../logger.js';
 import { BffError } from '../errors.js';
 import type { KeyStore } from '../keys.js';
@@ -26,8 +27,11 @@ export class OpenIdProvider {
     private readonly config: Config,
     readonly keys: KeyStore,
     private readonly logger: Logger,
+    /** BFF_OP_FEDERATION_KEYS: metadata and keys from the OP's verified Entity Configuration instead of discovery. */
+    private readonly trust?: OpFederationTrust,
   ) {
-    this.fetch = createOpFetch(config, keys, () => this.endpoints);
+    const opFetch = createOpFetch(config, keys, () => this.endpoints);
+    this.fetch = trust?.wrap(opFetch) ?? opFetch;
   }
 
   /** The OP's configuration; throws BffError(503 op_unavailable) while discovery fails. */
@@ -47,17 +51,13 @@ export class OpenIdProvider {
   private async discover(): Promise<oidc.Configuration> {
     const { config } = this;
     try {
-      const configuration = await oidc.discovery(
-        config.issuer,
-        config.clientId,
-        { client_id: config.clientId },
-        clientAuthentication(config, this.keys),
-        {
-          timeout: config.opTimeoutSeconds,
-          [oidc.customFetch]: this.fetch,
-          execute: config.allowHttp ? [oidc.allowInsecureRequests] : [],
-        },
-      );
+      const configuration = this.trust
+        ? await this.trust.configuration(clientAuthentication(config, this.keys), this.fetch)
+        : await oidc.discovery(config.issuer, config.clientId, { client_id: config.clientId }, clientAuthentication(config, this.keys), {
+            timeout: config.opTimeoutSeconds,
+            [oidc.customFetch]: this.fetch,
+            execute: config.allowHttp ? [oidc.allowInsecureRequests] : [],
+          });
       const meta = configuration.serverMetadata();
       const problems = metadataProblems(meta, config, this.keys.current);
       if (problems.length > 0) throw new OpMetadataError(problems);
@@ -76,6 +76,7 @@ export class OpenIdProvider {
       this.retryAt = Date.now() + delay;
       const log = { issuer: config.issuer.href, error: describe(err), retryInMs: delay };
       if (err instanceof OpMetadataError) this.logger.error(log, 'OP metadata does not fit the configuration');
+      else if (err instanceof OpTrustError) this.logger.error(log, "the OP's Entity Configuration was refused");
       else this.logger.warn(log, 'OP discovery failed');
       throw opUnavailable(err);
     }

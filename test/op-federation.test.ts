@@ -1,0 +1,187 @@
+// Trusting the OP through its federation keys (BFF_OP_FEDERATION_KEYS): the
+// OP's metadata comes from its Entity Configuration, verified with a pinned
+// key, and its keys from its signed JWKS, with plain discovery switched off;
+// the OP may roll its federation key; anything signed by another key is
+// refused with no session, and the last good keys stay in use.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { internals } from '../src/context.js';
+import { OpFederationTrust, OpTrustError } from '../src/federation/op-trust.js';
+import { federationKey, type FederatedOp } from './fixtures/federated-op.js';
+import { freePort, getUser, signIn, spawnBff, type TestBff } from './helpers/harness.js';
+import { withStack, type Stack } from './helpers/stack.js';
+
+const pin = (op: FederatedOp) => ({ BFF_OP_FEDERATION_KEYS: op.firstKey.thumbprint });
+const refusals = async (bff: TestBff, document: string) => {
+  const text = await internals(bff.app).context.metrics.registry.getSingleMetricAsString('bff_op_federation_refusals_total');
+  return Number(new RegExp(`document="${document}"} (\\d+)`).exec(text)?.[1] ?? 0);
+};
+/** A login that must fail: the callback's status, and no session. */
+async function failedLogin(bff: TestBff): Promise<number> {
+  const browser = bff.browser();
+  const start = await browser.agent.get('/bff/login');
+  if (start.status !== 302) return start.status;
+  const back = await browser.op.signIn(start.headers.location!, 'alice');
+  const callback = await browser.agent.get(back.pathname + back.search);
+  await getUser(browser).expect(401);
+  return callback.status;
+}
+
+describe('OP trust through its federation keys', () => {
+  it('logs in with metadata and keys from the verified Entity Configuration and signed JWKS, never plain discovery', async () => {
+    await withStack({ federated: true, env: ({ op }) => pin(op as FederatedOp) }, async (stack) => {
+      const { browser } = await signIn(stack.bff);
+      const user = await getUser(browser).expect(200);
+      assert.equal(user.body.claims.sub, 'alice');
+      assert.equal(stack.op.plainRequests, 0, 'neither discovery nor jwks_uri was asked');
+      assert.equal(stack.op.federationRequests.entity, 1);
+      assert.ok(stack.op.federationRequests.jwks >= 1);
+      await stack.bff.browser().agent.get('/readyz').expect(200);
+    });
+  });
+
+  it('takes the pin as a public JWKS too', async () => {
+    await withStack(
+      { federated: true, env: ({ op }) => ({ BFF_OP_FEDERATION_KEYS: JSON.stringify({ keys: [(op as FederatedOp).firstKey.public] }) }) },
+      async (stack) => {
+        await signIn(stack.bff);
+      },
+    );
+  });
+
+  it('refuses an Entity Configuration signed by a key that is not pinned: no session, /readyz 503, logged and counted', async () => {
+    await withStack({ federated: true, env: ({ op }) => pin(op as FederatedOp) }, async (stack) => {
+      const forger = await federationKey('op-fed-1'); // the pinned kid, another key
+      stack.op.federation = { entitySigner: forger, listed: [forger] };
+      await stack.bff.browser().agent.get('/readyz').expect(503);
+      assert.ok((await failedLogin(stack.bff)) >= 400);
+      assert.match(stack.bff.logs.text, /"level":50.*the OP's Entity Configuration was refused/);
+      assert.ok((await refusals(stack.bff, 'entity_configuration')) >= 1);
+    });
+  });
+
+  it('refuses a signed JWKS signed by a key the Entity Configuration does not list: no session', async () => {
+    await withStack({ federated: true, env: ({ op }) => pin(op as FederatedOp) }, async (stack) => {
+      stack.op.federation.jwksSigner = await federationKey('op-fed-1');
+      assert.equal(await failedLogin(stack.bff), 502);
+      assert.match(stack.bff.logs.text, /the OP's signed JWKS was refused/);
+      assert.ok((await refusals(stack.bff, 'signed_jwks')) >= 1);
+    });
+  });
+
+  it('refuses an id_token signed by an OP key outside the verified signed JWKS', async () => {
+    // The OP signs id_tokens with op-rsa (PS256); its signed JWKS lists only the others.
+    await withStack({ federated: true, env: ({ op }) => pin(op as FederatedOp) }, async (stack) => {
+      stack.op.federation.opKeys = (keys) => keys.filter((k) => k.kid !== 'op-rsa');
+      assert.equal(await failedLogin(stack.bff), 502);
+    });
+  });
+
+  it('follows the OP rolling its federation key (each Entity Configuration signed by a key the last one listed), and refuses any other', async () => {
+    await withStack({ federated: true, env: ({ op }) => pin(op as FederatedOp) }, async (stack) => {
+      await signIn(stack.bff);
+      const logger = { info: () => {}, error: () => {} };
+      const t = new OpFederationTrust(
+        stack.bff.config,
+        [stack.op.firstKey.thumbprint],
+        logger as never,
+        internals(stack.bff.app).context.metrics,
+      );
+      await t.refresh(fetch as never);
+      const second = await federationKey('op-fed-2');
+      const third = await federationKey('op-fed-3');
+
+      // The old key signs an Entity Configuration that lists both; then the new key alone signs.
+      stack.op.federation = { entitySigner: stack.op.firstKey, listed: [stack.op.firstKey, second] };
+      await t.refresh(fetch as never);
+      stack.op.federation = { entitySigner: second, listed: [second] };
+      const rolled = await t.refresh(fetch as never);
+      assert.deepEqual(
+        rolled.keys.map((k) => k.kid),
+        ['op-fed-2'],
+      );
+
+      // The first key, no longer listed, is no longer trusted; nor is a key never listed.
+      for (const signer of [stack.op.firstKey, third]) {
+        stack.op.federation = { entitySigner: signer, listed: [signer] };
+        await assert.rejects(t.refresh(fetch as never), OpTrustError);
+      }
+      // The signed JWKS, now signed with the rolled key, verifies through the wrapped fetch.
+      stack.op.federation = { entitySigner: second, listed: [second] };
+      const keys = (await (
+        await t.wrap(fetch as never)(rolled.signedJwksUri, {
+          method: 'GET',
+          headers: {},
+          redirect: 'manual',
+          body: undefined,
+          signal: undefined,
+        } as never)
+      ).json()) as { keys: unknown[] };
+      assert.ok(keys.keys.length > 0);
+    });
+  });
+
+  it('keeps the last good keys when a later signed JWKS is refused', async () => {
+    await withStack({ federated: true, env: ({ op }) => pin(op as FederatedOp) }, async (stack) => {
+      const logger = { info: () => {}, error: () => {} };
+      const t = new OpFederationTrust(
+        stack.bff.config,
+        [stack.op.firstKey.thumbprint],
+        logger as never,
+        internals(stack.bff.app).context.metrics,
+      );
+      const entity = await t.refresh(fetch as never);
+      const get = async () =>
+        (
+          (await (
+            await t.wrap(fetch as never)(entity.signedJwksUri, {
+              method: 'GET',
+              headers: {},
+              redirect: 'manual',
+              signal: undefined,
+            } as never)
+          ).json()) as { keys: Array<{ kid: string }> }
+        ).keys.map((k) => k.kid);
+      const good = await get();
+      stack.op.federation.jwksSigner = await federationKey('op-fed-1');
+      stack.op.federation.opKeys = () => [];
+      assert.deepEqual(await get(), good, 'the forged (empty) set is not taken');
+    });
+  });
+});
+
+describe('a wrong pin at start', () => {
+  it('stops the start with one line naming BFF_OP_FEDERATION_KEYS (exit 2)', async () => {
+    await withStack({ federated: true, bff: false }, async (stack: Stack<FederatedOp>) => {
+      const wrong = await federationKey('other');
+      const env = { ...stack.env, BFF_OP_FEDERATION_KEYS: wrong.thumbprint, PORT: String(await freePort()) };
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { PATH: process.env.PATH, ...env } });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      // A BFF that accepted the wrong pin would run on: stop it, and the assertion below fails.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await new Promise((resolve) => child.once('exit', resolve));
+      clearTimeout(timer);
+      assert.equal(code, 2);
+      assert.equal(stderr.trim().split('\n').length, 1);
+      assert.match(
+        stderr,
+        /^sealed-bff: configuration error: BFF_OP_FEDERATION_KEYS: the entity-statement\+jwt is not signed by a trusted federation key/,
+      );
+    });
+  });
+
+  it('keeps /readyz at 503 when the OP is unreachable at start', async () => {
+    await withStack({ federated: true, bff: false }, async (stack: Stack<FederatedOp>) => {
+      const env = { ...stack.env, BFF_ISSUER: `http://127.0.0.1:${await freePort()}`, ...pin(stack.op) };
+      const bff = await spawnBff(env);
+      try {
+        const ready = await fetch(`${bff.url}/readyz`);
+        assert.equal(ready.status, 503);
+      } finally {
+        await bff.stop();
+      }
+    });
+  });
+});
