@@ -5,7 +5,8 @@
 // the metrics, and a schedule that cannot work is refused at start.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompactEncrypt, SignJWT, decodeProtectedHeader, generateKeyPair, importJWK, type JWK } from 'jose';
@@ -213,5 +214,46 @@ describe('a schedule that cannot work is refused at start, naming the variable',
     ]) {
       await loadConfig(staticEnv(empty, { BFF_KEYS: JSON.stringify({ keys }) }));
     }
+  });
+});
+
+describe('sealed-bff keys: planning a rotation', () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/keys.ts', ...args], { encoding: 'utf8' });
+
+  it('adds a successor per key in effect with nbf = now + lead, expires the old key, prints the schedule, exports the public set', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bff-plan-')), 'keys.json');
+    assert.equal(run('--out', file).status, 0);
+    const before = JSON.parse(readFileSync(file, 'utf8')) as { keys: JWK[] };
+    const started = Math.floor(Date.now() / 1000);
+
+    const plan = run('--plan', file, '--lead', '21', '--overlap', '2');
+    assert.equal(plan.status, 0, plan.stderr);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const after = JSON.parse(readFileSync(file, 'utf8')) as { keys: Array<JWK & { nbf?: number; exp?: number }> };
+    assert.equal(after.keys.length, 4);
+    const successors = after.keys.slice(2);
+    for (const [i, old] of after.keys.slice(0, 2).entries()) {
+      const next = successors[i]!;
+      assert.equal(old.kid, before.keys[i]!.kid);
+      assert.equal(next.use, old.use);
+      assert.equal(next.alg, old.alg);
+      assert.ok(Math.abs(next.nbf! - (started + 21 * DAY)) < 60, 'nbf = now + lead');
+      assert.equal(old.exp, next.nbf! + 2 * DAY, 'exp = nbf + overlap');
+      assert.match(plan.stderr, new RegExp(`${old.kid} -> ${next.kid}: the successor is in effect from`));
+    }
+    assert.match(plan.stdout, /^sig PS256 \S+: in effect, until /m);
+    assert.match(plan.stdout, /^sig PS256 \S+: published, in effect from /m);
+    // The BFF accepts the planned file as it is.
+    await loadConfig(staticEnv({ privateJwks: { keys: [] }, publicJwks: { keys: [] } }, { BFF_KEYS: undefined, BFF_KEYS_FILE: file }));
+
+    const exported = run('--export', file);
+    assert.equal(exported.status, 0, exported.stderr);
+    const publicSet = JSON.parse(exported.stdout) as { keys: JWK[] };
+    assert.deepEqual(publicSet.keys.map((k) => k.kid).sort(), after.keys.map((k) => k.kid).sort());
+    assert.ok(publicSet.keys.every((k) => k.d === undefined && k.n !== undefined));
+
+    const again = run('--plan', file);
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /a rotation is planned already/);
   });
 });
