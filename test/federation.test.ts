@@ -4,6 +4,10 @@
 // restart, and the federation key settings are checked at start.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { calculateJwkThumbprint, compactVerify, createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
 import { createApp } from '../src/app.js';
@@ -267,6 +271,18 @@ describe('federation settings at start', () => {
       ],
     ];
     for (const [extra, pattern] of cases) await refused(extra, pattern);
+  });
+
+  it('takes the federation key set `npm run keys -- --federation` writes', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bff-fed-keys-')), 'fed.json');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/keys.ts', '--federation', '--sig', 'ES256', '--out', file], {
+      encoding: 'utf8',
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const config = await loadConfig(staticEnv(await keysFor(), { BFF_FEDERATION_KEYS_FILE: file }));
+    assert.equal(config.federation?.keys.signing.length, 1);
+    assert.equal(config.federation?.keys.decryption.length, 0);
+    assert.equal(config.federation?.keysFile, file);
   });
 
   it('refuses a federation key that is also an operational key', async () => {

@@ -16,6 +16,7 @@ const USAGE = `usage: npm run keys -- [--sig ALG]... [--enc ALG]... [--rsa-bits 
   --rsa-bits N   RSA modulus length, at least 2048 (default 2048)
   --out FILE     where to write the private JWKS (default bff-keys.json), mode 0600
   --force        overwrite FILE if it exists
+  --federation   a federation key set (BFF_FEDERATION_KEYS_FILE): signing keys only
 
   --plan FILE    schedule a rotation in FILE (in place): a successor for every key in effect,
                  in effect from now + --lead days (default 14), the old key expiring
@@ -40,6 +41,7 @@ try {
       out: { type: 'string' },
       force: { type: 'boolean' },
       help: { type: 'boolean' },
+      federation: { type: 'boolean' },
       plan: { type: 'string' },
       schedule: { type: 'string' },
       export: { type: 'string' },
@@ -60,7 +62,8 @@ if (values.plan !== undefined || values.schedule !== undefined || values.export 
 }
 
 const sig = values.sig ?? [KEYGEN_DEFAULT_SIG];
-const enc = values.enc ?? [KEYGEN_DEFAULT_ENC];
+// A federation key set (BFF_FEDERATION_KEYS_FILE) only signs.
+const enc = values.federation ? [] : (values.enc ?? [KEYGEN_DEFAULT_ENC]);
 for (const alg of sig) if (!KEYGEN_SIGNING_ALGS.includes(alg)) fail(`--sig ${alg} is not supported`);
 for (const alg of enc) if (!SUPPORTED_JWE_ALGS.includes(alg)) fail(`--enc ${alg} is not supported`);
 const rsaBits = Number(values['rsa-bits'] ?? 2048);
