@@ -8,10 +8,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { internals } from '../src/context.js';
 import { OpFederationTrust, OpTrustError } from '../src/federation/op-trust.js';
+import { CompactEncrypt, SignJWT, importJWK } from 'jose';
 import { federationKey, type FederatedOp } from './fixtures/federated-op.js';
+import { opPrivateKeys } from './fixtures/op.js';
 import { freePort, getUser, signIn, spawnBff, type TestBff } from './helpers/harness.js';
 import { withStack, type Stack } from './helpers/stack.js';
 
+const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const pin = (op: FederatedOp) => ({ BFF_OP_FEDERATION_KEYS: op.firstKey.thumbprint });
 const refusals = async (bff: TestBff, document: string) => {
   const text = await internals(bff.app).context.metrics.registry.getSingleMetricAsString('bff_op_federation_refusals_total');
@@ -75,6 +78,45 @@ describe('OP trust through its federation keys', () => {
     await withStack({ federated: true, env: ({ op }) => pin(op as FederatedOp) }, async (stack) => {
       stack.op.federation.opKeys = (keys) => keys.filter((k) => k.kid !== 'op-rsa');
       assert.equal(await failedLogin(stack.bff), 502);
+    });
+  });
+
+  it('verifies back-channel logout tokens with the keys of the signed JWKS, and only with them', async () => {
+    await withStack({ federated: true, env: ({ op }) => pin(op as FederatedOp) }, async (stack) => {
+      const opRsa = (await opPrivateKeys()).find((k) => k.kid === 'op-rsa')!;
+      const bffEnc = stack.keys.publicJwks.keys.find((k) => k.use === 'enc')!;
+      const logoutToken = async () => {
+        const now = Math.floor(Date.now() / 1000);
+        const claims = {
+          iss: stack.op.issuer,
+          aud: 'bff',
+          iat: now,
+          jti: `jti-${now}-${Math.random()}`,
+          sub: 'alice',
+          events: { [BACKCHANNEL_EVENT]: {} },
+        };
+        const jws = await new SignJWT(claims)
+          .setProtectedHeader({ alg: 'PS256', kid: 'op-rsa', typ: 'logout+jwt' })
+          .sign(await importJWK(opRsa, 'PS256'));
+        return new CompactEncrypt(new TextEncoder().encode(jws))
+          .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', cty: 'JWT', kid: bffEnc.kid })
+          .encrypt(await importJWK(bffEnc, 'RSA-OAEP-256'));
+      };
+      const post = async (bff: TestBff) =>
+        bff
+          .browser()
+          .agent.post('/bff/backchannel-logout')
+          .type('form')
+          .send({ logout_token: await logoutToken() });
+      assert.equal((await post(stack.bff)).status, 200);
+      assert.equal(stack.op.plainRequests, 0);
+
+      // Another BFF, whose first look at the OP's keys finds op-rsa outside the signed JWKS.
+      stack.op.federation.opKeys = (keys) => keys.filter((k) => k.kid !== 'op-rsa');
+      const other = await stack.startBff();
+      const refused = await post(other);
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.error, 'logout_token_signature_invalid');
     });
   });
 
