@@ -74,6 +74,44 @@ describe('scheduled rollover of the signing key on a running BFF', () => {
   });
 });
 
+describe('a transition on the real clock', () => {
+  it('happens by itself at nbf: logged without any request, and the jwks and signing key follow', async () => {
+    const nbf = Math.floor(Date.now() / 1000) + 2;
+    const [old, next, enc] = (
+      await keysFor([
+        { use: 'sig', alg: 'PS256', kid: 'sig-old' },
+        { use: 'sig', alg: 'PS256', kid: 'sig-new' },
+        { use: 'enc', alg: 'RSA-OAEP-256', kid: 'enc-1' },
+      ])
+    ).privateJwks.keys as [JWK, JWK, JWK];
+    const logs = new LogCapture();
+    const keys = { keys: [scheduled(old, { exp: nbf + DAY }), scheduled(next, { nbf }), enc] };
+    const config = await loadConfig(staticEnv({ privateJwks: keys, publicJwks: { keys: [] } }));
+    const app = createApp(config, { logger: createLogger('info', logs) });
+    try {
+      assert.equal(internals(app).context.keys.current.signing[0]!.kid, 'sig-old');
+      // The readiness signal: the transition's log line, written by the BFF's own timer (no request is made meanwhile).
+      await new Promise<void>((resolve, reject) => {
+        const deadline = Date.now() + 10_000;
+        const poll = setInterval(() => {
+          if (logs.text.includes('key rollover: the keys in effect changed')) {
+            clearInterval(poll);
+            resolve();
+          } else if (Date.now() > deadline) {
+            clearInterval(poll);
+            reject(new Error(`no transition logged: ${logs.text}`));
+          }
+        }, 50);
+      });
+      assert.ok(Date.now() >= nbf * 1000, 'not before nbf');
+      assert.match(logs.text, /"signingKid":"sig-new","previousSigningKid":"sig-old"/);
+      assert.equal(internals(app).context.keys.current.signing[0]!.kid, 'sig-new');
+    } finally {
+      await app.bff.close();
+    }
+  });
+});
+
 describe('what nbf and exp mean for "enc" keys', () => {
   it('decrypts with a key from publication (also before its nbf) until BFF_KEY_GRACE after its exp', async () => {
     const t0 = 1_900_000_000;
