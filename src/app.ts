@@ -88,8 +88,11 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
     listen: ((...args: unknown[]) => createServer(listener).listen(...(args as []))) as Server['listen'],
     bff: {
       reloadKeys: async () => {
-        const set = await keys.reload((candidate) => checkKeySet(candidate, config, keys.nowSeconds()));
-        logger.info({ kids: set.publicJwks.keys.map((k) => `${k.use}:${k.kid ?? '-'}`) }, 'keys reloaded');
+        // Inline BFF_KEYS cannot be reloaded (reload says so), unless there is a federation key file to reload instead.
+        if (keys.file !== undefined || federationKeys?.file === undefined) {
+          const set = await keys.reload((candidate) => checkKeySet(candidate, config, keys.nowSeconds()));
+          logger.info({ kids: set.publicJwks.keys.map((k) => `${k.use}:${k.kid ?? '-'}`) }, 'keys reloaded');
+        }
         if (federationKeys?.file !== undefined) {
           const federationSet = await federationKeys.reload((candidate) => checkFederationKeys(candidate, keys.all));
           logger.info({ kids: federationSet.publicJwks.keys.map((k) => k.kid) }, 'federation keys reloaded');

@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -210,6 +210,26 @@ describe('Entity Configuration and signed JWKS', () => {
       assert.deepEqual(await signer(NOW + 2 * DAY), { kid: 'fed-new', published: ['fed-new'] });
     } finally {
       await bff.close();
+    }
+  });
+
+  it('follow a federation key file reloaded on SIGHUP; a key set start would refuse is refused and the keys stay', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bff-fed-reload-')), 'fed.json');
+    writeFileSync(file, JSON.stringify(await federationKeys({ kid: 'fed-1' })), { mode: 0o600 });
+    const keys = await keysFor();
+    const config = await loadConfig(staticEnv(keys, { BFF_FEDERATION_KEYS_FILE: file }));
+    const app = createApp(config, { logger: createLogger('silent') });
+    const signer = async () => decodeProtectedHeader((await request(app).get('/.well-known/openid-federation').expect(200)).text).kid;
+    try {
+      assert.equal(await signer(), 'fed-1');
+      writeFileSync(file, JSON.stringify(await federationKeys({ kid: 'fed-2' })));
+      await app.bff.reloadKeys();
+      assert.equal(await signer(), 'fed-2', 'signed again with the reloaded key');
+      writeFileSync(file, JSON.stringify(keys.privateJwks)); // the operational keys: refused
+      await assert.rejects(app.bff.reloadKeys(), /BFF_FEDERATION_KEYS_FILE: holds a "use":"enc" key/);
+      assert.equal(await signer(), 'fed-2');
+    } finally {
+      await app.bff.close();
     }
   });
 
