@@ -13,8 +13,10 @@ import { BffError } from '../errors.js';
 import { describe, type Logger } from '../logger.js';
 import type { BffMetrics } from '../metrics.js';
 
-const ENTITY_TYP = 'entity-statement+jwt';
-const JWKS_TYP = 'jwk-set+jwt';
+const ENTITY_TYP = 'entity-statement+jwt' as const;
+const JWKS_TYP = 'jwk-set+jwt' as const;
+// OpenID Federation 1.0: an Entity Statement must carry iat and exp; a signed JWKS needs only iss, sub and keys.
+const REQUIRED_CLAIMS = { [ENTITY_TYP]: ['sub', 'iat', 'exp'], [JWKS_TYP]: ['sub'] };
 
 /** The OP's Entity Configuration is not signed by a trusted key, or is not a valid one: a wrong pin at start. */
 export class OpTrustError extends Error {
@@ -152,7 +154,7 @@ export class OpFederationTrust {
  */
 async function verifyWith(
   jwt: string,
-  typ: string,
+  typ: typeof ENTITY_TYP | typeof JWKS_TYP,
   keys: JWK[],
   trusted: Set<string>,
   algs: string[],
@@ -165,7 +167,7 @@ async function verifyWith(
   }
   try {
     const key = await importJWK(jwk, header.alg);
-    const { payload } = await jwtVerify(jwt, key, { typ, algorithms: algs, issuer: entityId, requiredClaims: ['iat', 'sub'] });
+    const { payload } = await jwtVerify(jwt, key, { typ, algorithms: algs, issuer: entityId, requiredClaims: REQUIRED_CLAIMS[typ] });
     if (payload.sub !== entityId) throw new OpTrustError(`the ${typ}'s sub is not the entity identifier`);
     return payload;
   } catch (err) {
