@@ -52,17 +52,21 @@ export class OpFederationTrust {
     this.entityId = config.issuer.pathname === '/' ? config.issuer.origin : config.issuer.href;
   }
 
-  /** openid-client's Configuration from the verified Entity Configuration, its keys from signed_jwks_uri (via `fetch`). */
-  async configuration(clientAuth: oidc.ClientAuth, fetch: oidc.CustomFetch): Promise<oidc.Configuration> {
+  /**
+   * A drop-in for oidc.discovery: openid-client's Configuration from the
+   * verified Entity Configuration, its keys from signed_jwks_uri (which
+   * `wrap` verifies when openid-client fetches them).
+   */
+  readonly discovery: typeof oidc.discovery = async (_issuer, clientId, metadata, clientAuth, options) => {
+    const fetch = options?.[oidc.customFetch] ?? (globalThis.fetch as oidc.CustomFetch);
     const entity = await this.refresh(fetch);
-    // jwks_uri is where openid-client (and the request-object encrypter) fetch the OP's keys: the signed JWKS, which `wrap` verifies.
-    const server = { ...entity.metadata, jwks_uri: entity.signedJwksUri };
-    const configuration = new oidc.Configuration(server, this.config.clientId, { client_id: this.config.clientId }, clientAuth);
+    // jwks_uri is where openid-client (and the request-object encrypter, and logout tokens) fetch the OP's keys: the signed JWKS.
+    const configuration = new oidc.Configuration({ ...entity.metadata, jwks_uri: entity.signedJwksUri }, clientId, metadata, clientAuth);
     configuration[oidc.customFetch] = fetch;
-    configuration.timeout = this.config.opTimeoutSeconds;
-    if (this.config.allowHttp) oidc.allowInsecureRequests(configuration);
+    configuration.timeout = options?.timeout;
+    for (const apply of options?.execute ?? []) apply(configuration);
     return configuration;
-  }
+  };
 
   /** The fetch openid-client uses: a request for the signed JWKS answers with its verified keys as a plain JWKS. */
   wrap(inner: oidc.CustomFetch): oidc.CustomFetch {

@@ -50,14 +50,19 @@ export class OpenIdProvider {
 
   private async discover(): Promise<oidc.Configuration> {
     const { config } = this;
+    const discovery = this.trust?.discovery ?? oidc.discovery;
     try {
-      const configuration = this.trust
-        ? await this.trust.configuration(clientAuthentication(config, this.keys), this.fetch)
-        : await oidc.discovery(config.issuer, config.clientId, { client_id: config.clientId }, clientAuthentication(config, this.keys), {
-            timeout: config.opTimeoutSeconds,
-            [oidc.customFetch]: this.fetch,
-            execute: config.allowHttp ? [oidc.allowInsecureRequests] : [],
-          });
+      const configuration = await discovery(
+        config.issuer,
+        config.clientId,
+        { client_id: config.clientId },
+        clientAuthentication(config, this.keys),
+        {
+          timeout: config.opTimeoutSeconds,
+          [oidc.customFetch]: this.fetch,
+          execute: config.allowHttp ? [oidc.allowInsecureRequests] : [],
+        },
+      );
       const meta = configuration.serverMetadata();
       const problems = metadataProblems(meta, config, this.keys.current);
       if (problems.length > 0) throw new OpMetadataError(problems);
