@@ -120,6 +120,28 @@ describe('OP trust through its federation keys', () => {
     });
   });
 
+  it('a running BFF follows the OP rolling its federation key: the signed JWKS names the new key, the new Entity Configuration is signed by the old', async () => {
+    await withStack({ federated: true, env: ({ op }) => pin(op as FederatedOp) }, async (stack) => {
+      await stack.bff.browser().agent.get('/readyz').expect(200); // the first Entity Configuration is in; no keys fetched yet
+      const second = await federationKey('op-fed-2');
+      stack.op.federation = { entitySigner: stack.op.firstKey, listed: [stack.op.firstKey, second], jwksSigner: second };
+      const { browser } = await signIn(stack.bff);
+      await getUser(browser).expect(200);
+      assert.equal(stack.op.federationRequests.entity, 2, 'fetched again for the unknown key');
+      assert.equal(await refusals(stack.bff, 'entity_configuration'), 0);
+    });
+  });
+
+  it('a running BFF refuses a roll the last Entity Configuration did not announce: no session', async () => {
+    await withStack({ federated: true, env: ({ op }) => pin(op as FederatedOp) }, async (stack) => {
+      await stack.bff.browser().agent.get('/readyz').expect(200);
+      const stranger = await federationKey('op-fed-2');
+      stack.op.federation = { entitySigner: stranger, listed: [stranger] };
+      assert.equal(await failedLogin(stack.bff), 502);
+      assert.ok((await refusals(stack.bff, 'entity_configuration')) >= 1);
+    });
+  });
+
   it('follows the OP rolling its federation key (each Entity Configuration signed by a key the last one listed), and refuses any other', async () => {
     await withStack({ federated: true, env: ({ op }) => pin(op as FederatedOp) }, async (stack) => {
       await signIn(stack.bff);
