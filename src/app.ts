@@ -94,7 +94,9 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
           logger.info({ kids: set.publicJwks.keys.map((k) => `${k.use}:${k.kid ?? '-'}`) }, 'keys reloaded');
         }
         if (federationKeys?.file !== undefined) {
-          const federationSet = await federationKeys.reload((candidate) => checkFederationKeys(candidate, keys.all));
+          const federationSet = await federationKeys.reload((candidate) =>
+            checkFederationKeys(candidate, keys.all, undefined, keys.nowSeconds()),
+          );
           logger.info({ kids: federationSet.publicJwks.keys.map((k) => k.kid) }, 'federation keys reloaded');
         }
         keyWatch.check();

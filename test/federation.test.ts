@@ -47,6 +47,7 @@ async function federatedBff(fedKeys: { keys: JWK[] }, extra: Env = {}, keys?: Te
       return res.text;
     },
     jwks: async () => (await agent.get('/.well-known/jwks.json').expect(200)).body as { keys: JWK[] },
+    app,
     close: () => app.bff.close(),
   };
 }
@@ -233,6 +234,19 @@ describe('Entity Configuration and signed JWKS', () => {
     }
   });
 
+  it('answer 503 federation_key_unavailable once every federation key is past its exp', async () => {
+    const bff = await federatedBff(await federationKeys({ kid: 'fed-1', exp: NOW + DAY }));
+    try {
+      await bff.entityConfiguration();
+      bff.setTime(NOW + DAY);
+      const res = await request(bff.app).get('/.well-known/openid-federation').expect(503);
+      assert.equal(res.body.error, 'federation_key_unavailable');
+      assert.equal((await request(bff.app).get('/.well-known/signed-jwks.jwt').expect(503)).body.error, 'federation_key_unavailable');
+    } finally {
+      await bff.close();
+    }
+  });
+
   it('are not served without federation keys', async () => {
     const app = createApp(await loadConfig(staticEnv(await keysFor())), { logger: createLogger('silent') });
     try {
@@ -277,6 +291,10 @@ describe('federation settings at start', () => {
         /^BFF_FEDERATION_KEYS: "use":"sig" keys "a" and "b" are in effect at the same time with the same nbf/,
       ],
       [{ BFF_ENTITY_ID: 'https://app.example' }, /^BFF_ENTITY_ID: needs BFF_FEDERATION_KEYS_FILE/],
+      [
+        { BFF_FEDERATION_KEYS: JSON.stringify(await federationKeys({ kid: 'late', nbf: Math.floor(Date.now() / 1000) + DAY })) },
+        /^BFF_FEDERATION_KEYS: has no key in effect now/,
+      ],
       [
         { BFF_FEDERATION_KEYS: JSON.stringify(await federationKeys({ kid: 'f' })), BFF_ENTITY_ID: 'https://app.example/?x=1' },
         /^BFF_ENTITY_ID: an entity identifier has no query/,

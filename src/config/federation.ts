@@ -4,6 +4,7 @@
 // (BFF_OP_FEDERATION_KEYS), and the scheduled-rollover timings of every key
 // set (BFF_KEY_GRACE, BFF_KEY_EXPIRY_WARNING).
 import { calculateJwkThumbprint, type JWK } from 'jose';
+import { keysAt } from '../key-schedule.js';
 import { importKeySet, KeySetError, type KeySet } from '../keys.js';
 import { ConfigError, optional, parseInteger, parseJsonSetting, parseUrl, readSettingFile, type Env } from './env.js';
 import type { FederationConfig, OpFederationConfig } from './types.js';
@@ -60,9 +61,17 @@ async function importFederationKeys(variable: string, text: string, keys: KeySet
  * each with a kid (Entity Statements name their key), none shared with
  * BFF_KEYS (`operational`): a federation key signs nothing else.
  */
-export async function checkFederationKeys(set: KeySet, operational: KeySet, variable = 'BFF_FEDERATION_KEYS_FILE'): Promise<void> {
+export async function checkFederationKeys(
+  set: KeySet,
+  operational: KeySet,
+  variable = 'BFF_FEDERATION_KEYS_FILE',
+  now = Date.now() / 1000,
+): Promise<void> {
   if (set.decryption.length > 0) throw new ConfigError(variable, 'holds a "use":"enc" key; federation keys only sign');
   if (set.signing.length === 0) throw new ConfigError(variable, 'holds no signing key');
+  if (keysAt(set, now, 0).set.signing.length === 0) {
+    throw new ConfigError(variable, 'has no key in effect now (every one is before its nbf or past its exp)');
+  }
   const unnamed = set.signing.find((k) => k.kid === undefined);
   if (unnamed) throw new ConfigError(variable, 'every federation key needs a kid');
   const thumbprint = (k: { publicJwk: JWK }) => calculateJwkThumbprint(k.publicJwk);
