@@ -12,7 +12,10 @@ import { errorHandler } from './http/error-response.js';
 import { requestStarter } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 import { spaFiles } from './http/spa.js';
-import { KeyStore } from './keys.js';
+import { checkFederationKeys } from './config/federation.js';
+import { FederationEntity } from './federation/entity.js';
+import { OpFederationTrust } from './federation/op-trust.js';
+import { createKeyStores } from './key-watch.js';
 import { createLogger, type Logger } from './logger.js';
 import { BffMetrics } from './metrics.js';
 import { AccessTokens } from './oidc/access-tokens.js';
@@ -35,6 +38,8 @@ export interface CreateAppOptions {
   logger?: Logger;
   /** Static files to serve at / (the SPA, with index.html for its client-side routes); default BFF_STATIC_DIR, else none. */
   staticDir?: string;
+  /** The clock key rollover follows (JWK nbf/exp), in milliseconds; default Date.now. For tests. */
+  now?: () => number;
 }
 
 /**
@@ -60,8 +65,8 @@ export interface BffApp {
 }
 
 export function createApp(config: Config, options: CreateAppOptions = {}): BffApp {
-  const context = createContext(config, options.logger ?? createLogger(config.logLevel));
-  const { logger, keys, stores, metrics } = context;
+  const context = createContext(config, options.logger ?? createLogger(config.logLevel), options.now);
+  const { logger, keys, federationKeys, stores, metrics, keyWatch } = context;
   const table = routeTable(context);
 
   const expressApp = express();
@@ -88,11 +93,24 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
     listen: ((...args: unknown[]) => createServer(listener).listen(...(args as []))) as Server['listen'],
     bff: {
       reloadKeys: async () => {
-        const set = await keys.reload((candidate) => checkKeySet(candidate, config));
-        logger.info({ kids: set.publicJwks.keys.map((k) => `${k.use}:${k.kid ?? '-'}`) }, 'keys reloaded');
+        // Inline BFF_KEYS cannot be reloaded (reload says so), unless there is a federation key file to reload instead.
+        if (keys.file !== undefined || federationKeys?.file === undefined) {
+          const set = await keys.reload((candidate) => checkKeySet(candidate, config, keys.nowSeconds()));
+          logger.info({ kids: set.publicJwks.keys.map((k) => `${k.use}:${k.kid ?? '-'}`) }, 'keys reloaded');
+        }
+        if (federationKeys?.file !== undefined) {
+          const federationSet = await federationKeys.reload((candidate) =>
+            checkFederationKeys(candidate, keys.all, undefined, keys.nowSeconds()),
+          );
+          logger.info({ kids: federationSet.publicJwks.keys.map((k) => k.kid) }, 'federation keys reloaded');
+        }
+        keyWatch.check();
       },
       ready: () => stores.ready(),
-      close: () => stores.close(),
+      close: () => {
+        keyWatch.stop();
+        return stores.close();
+      },
     },
   });
   registerInternals(app, { context, endpoints: table });
@@ -100,18 +118,23 @@ export function createApp(config: Config, options: CreateAppOptions = {}): BffAp
 }
 
 /** The services every endpoint uses, built once. */
-function createContext(config: Config, logger: Logger): BffContext {
+function createContext(config: Config, logger: Logger, now: (() => number) | undefined): BffContext {
   const tracing = config.tracing ? new Tracing() : undefined;
   const stores = createStores(config, logger, tracing);
-  const keys = new KeyStore(config.keys, config.keysFile);
-  const provider = new OpenIdProvider(config, keys, logger, tracing);
   const metrics = new BffMetrics({ processMetrics: config.metrics.token !== undefined || config.metrics.port !== undefined });
+  const { keys, federationKeys, keyWatch } = createKeyStores(config, logger, metrics, now);
+  const { federation } = config;
+  const trust = config.opFederation && new OpFederationTrust(config, config.opFederation.thumbprints, logger, metrics);
+  const provider = new OpenIdProvider(config, keys, logger, { trust, tracing });
   const dpop = new Dpop(config.dpop);
   const sessions = new Sessions(config, stores);
   return {
     config,
     logger,
     keys,
+    federationKeys,
+    federation: federation && federationKeys && new FederationEntity(config, federation, keys, federationKeys),
+    keyWatch,
     provider,
     codeFlow: new CodeFlow(config, keys, dpop, provider.requestObjects),
     accessTokens: new AccessTokens(config, provider, sessions, stores.locks, logger, metrics, dpop),

@@ -8,6 +8,7 @@
 // (see server.ts), never on the first login.
 import { optional, parseEnum, withoutEmpty, type Env } from './config/env.js';
 import { checkKeySet, loadKeys } from './config/keys.js';
+import { parseFederation, parseKeySchedule, parseOpFederation } from './config/federation.js';
 import { parseClientIdentity, parseOpClient } from './config/op-client.js';
 import { parseDeployment, parseOperations } from './config/operations.js';
 import { parseApi } from './config/proxy.js';
@@ -24,6 +25,8 @@ export type {
   ApiRoute,
   ClientAuthMethod,
   Config,
+  FederationConfig,
+  OpFederationConfig,
   DpopMode,
   EncryptedItem,
   JoseConfig,
@@ -49,6 +52,9 @@ export async function loadConfig(rawEnv: Env): Promise<Config> {
     ...identity,
     keys,
     keysFile: optional(env, 'BFF_KEYS_FILE'),
+    keySchedule: parseKeySchedule(env),
+    federation: await parseFederation(env, identity.publicUrl, deployment.allowHttp, keys),
+    opFederation: await parseOpFederation(env),
     ...parseOpClient(env, keys),
     ...parseSession(env, deployment.production),
     ...parseOperations(env),

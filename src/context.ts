@@ -1,7 +1,9 @@
 // What every route needs, built once by createApp and passed explicitly.
 // Internal: the package's public API is createApp, loadConfig and their types.
 import type { Config } from './config.js';
+import type { FederationEntity } from './federation/entity.js';
 import type { Endpoint } from './http/endpoints.js';
+import type { KeyWatch } from './key-watch.js';
 import type { KeyStore } from './keys.js';
 import type { Logger } from './logger.js';
 import type { BffMetrics } from './metrics.js';
@@ -19,6 +21,12 @@ export interface BffContext {
   config: Config;
   logger: Logger;
   keys: KeyStore;
+  /** The federation keys (BFF_FEDERATION_KEYS(_FILE)); undefined without them. */
+  federationKeys: KeyStore | undefined;
+  /** The Entity Configuration and signed JWKS; undefined without federation keys. */
+  federation: FederationEntity | undefined;
+  /** Logs key rollovers and warns ahead of an exp without successor. */
+  keyWatch: KeyWatch;
   provider: OpenIdProvider;
   codeFlow: CodeFlow;
   accessTokens: AccessTokens;

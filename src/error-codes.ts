@@ -36,6 +36,7 @@ const FIXED_CODES = {
   op_response_too_large: [502],
   op_encryption_key_missing: [502],
   op_unavailable: [503],
+  federation_key_unavailable: [503], // every federation key is before its nbf or past its exp (federation/entity.ts)
   // 500 for anything unexpected; 400 when the OP's authorization response says server_error.
   server_error: [400, 500],
 } as const satisfies Record<string, readonly number[]>;

@@ -5,16 +5,17 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { importJWK, type JWK } from 'jose';
 import { DEFAULT_KEY_ALGS, KEY_ALGS } from './algorithms.js';
+import { keyOrderProblem, keysAt, type KeyTimes, type KeyView } from './key-schedule.js';
 
 export type KeyUse = 'sig' | 'enc';
 
-export interface SigningKey {
+export interface SigningKey extends KeyTimes {
   kid: string | undefined;
   alg: string;
   key: CryptoKey;
 }
 
-export interface DecryptionKey {
+export interface DecryptionKey extends KeyTimes {
   kid: string | undefined;
   /** undefined only for EC keys without an `alg`: any ECDH-ES variant. */
   alg: string | undefined;
@@ -56,6 +57,7 @@ export async function importKeySet(jwks: unknown): Promise<KeySet> {
     if (!isObject(jwk)) throw new KeySetError(`key ${index}: is not a JSON object`);
     const label = `key ${index}${typeof jwk.kid === 'string' ? ` (kid "${jwk.kid}")` : ''}`;
     const { use, alg } = checkKey(jwk, label);
+    const times = { ...checkTimes(jwk, label), publicJwk: publicPart({ ...jwk, use, ...(alg ? { alg } : {}) }) };
     const kid = jwk.kid as string | undefined;
     if (kid !== undefined) {
       if (seenKids.has(`${use}:${kid}`)) throw new KeySetError(`${label}: kid is used twice for "use":"${use}"`);
@@ -68,10 +70,12 @@ export async function importKeySet(jwks: unknown): Promise<KeySet> {
     } catch {
       throw new KeySetError(`${label}: is not a valid ${String(jwk.kty)} private key`);
     }
-    if (use === 'sig') set.signing.push({ kid, alg: alg!, key });
-    else set.decryption.push({ kid, alg, key, x5tS256: certificateThumbprint(jwk) });
-    set.publicJwks.keys.push(publicPart({ ...jwk, use, ...(alg ? { alg } : {}) }));
+    if (use === 'sig') set.signing.push({ kid, alg: alg!, key, ...times });
+    else set.decryption.push({ kid, alg, key, x5tS256: certificateThumbprint(jwk), ...times });
+    set.publicJwks.keys.push(times.publicJwk);
   }
+  const problem = keyOrderProblem(set.signing, 'sig') ?? keyOrderProblem(set.decryption, 'enc');
+  if (problem !== undefined) throw new KeySetError(problem);
   return set;
 }
 
@@ -84,26 +88,67 @@ export function publicPart(jwk: JWK): JWK {
   return pub;
 }
 
+export interface KeyStoreOptions {
+  /** The BFF_KEYS_FILE to reload from; undefined for inline keys. */
+  file?: string;
+  /** The clock, in milliseconds (tests move it); default Date.now. */
+  now?: () => number;
+  /** Seconds an expired "enc" key still decrypts (BFF_KEY_GRACE); see key-schedule.ts. */
+  graceSeconds?: number;
+  /** Told when the keys in effect change: at a scheduled transition or a reload. */
+  onChange?: (current: KeySet, previous: KeySet | undefined) => void;
+}
+
 /**
- * The BFF's keys, replaceable at run time (SIGHUP) without a restart: every
- * use reads `current`, so a reload takes effect for the next token.
+ * The BFF's keys, replaceable at run time (SIGHUP) without a restart, and
+ * changing by themselves at the times their `nbf`/`exp` say: every use reads
+ * `current`, so a reload or a scheduled rollover takes effect for the next token.
  */
 export class KeyStore {
+  private view: KeyView<SigningKey, DecryptionKey> | undefined;
+  readonly file: string | undefined;
+  private readonly now: () => number;
+
   constructor(
     private set: KeySet,
-    /** The BFF_KEYS_FILE to reload from; undefined for inline keys. */
-    readonly file: string | undefined,
-  ) {}
+    private readonly options: KeyStoreOptions = {},
+  ) {
+    this.file = options.file;
+    this.now = options.now ?? Date.now;
+  }
 
+  /** The keys in effect now. */
   get current(): KeySet {
+    const now = this.now() / 1000;
+    const view = this.view;
+    if (view === undefined || (view.nextTransition !== undefined && now >= view.nextTransition)) {
+      this.view = keysAt(this.set, now, this.options.graceSeconds ?? 0);
+      this.options.onChange?.(this.view.set, view?.set);
+    }
+    return this.view!.set;
+  }
+
+  /** Every key of the file, whatever its times. */
+  get all(): KeySet {
     return this.set;
+  }
+
+  /** When `current` changes next (seconds), if a key's time is ahead. */
+  get nextTransition(): number | undefined {
+    void this.current;
+    return this.view!.nextTransition;
+  }
+
+  /** The clock, in seconds. */
+  nowSeconds(): number {
+    return this.now() / 1000;
   }
 
   /**
    * Re-reads the key file; `check` may refuse the new set. On any error the
    * current keys stay in use.
    */
-  async reload(check: (set: KeySet) => void = () => {}): Promise<KeySet> {
+  async reload(check: (set: KeySet) => void | Promise<void> = () => {}): Promise<KeySet> {
     if (this.file === undefined) throw new KeySetError('keys were given inline (BFF_KEYS); only BFF_KEYS_FILE can be reloaded');
     let json: unknown;
     try {
@@ -112,8 +157,10 @@ export class KeyStore {
       throw new KeySetError(`cannot read ${this.file} as JSON (${(err as NodeJS.ErrnoException).code ?? 'invalid JSON'})`);
     }
     const set = await importKeySet(json);
-    check(set);
+    await check(set);
     this.set = set;
+    // The next read recomputes the view (and reports the change).
+    if (this.view !== undefined) this.view = { ...this.view, nextTransition: -Infinity };
     return set;
   }
 }
@@ -152,6 +199,26 @@ function checkKey(jwk: unknown, label: string): { use: KeyUse; alg: string | und
   }
   alg ??= DEFAULT_KEY_ALGS[use][kty];
   return { use, alg };
+}
+
+/** A key's `nbf`/`exp` (NumericDate: seconds since the epoch); nbf must come before exp. */
+function checkTimes(jwk: Record<string, unknown>, label: string): { nbf: number | undefined; exp: number | undefined } {
+  const time = (member: 'nbf' | 'exp') => {
+    const value = jwk[member];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new KeySetError(`${label}: ${member} must be a NumericDate (seconds since 1970)`);
+    }
+    return value;
+  };
+  const nbf = time('nbf');
+  const exp = time('exp');
+  if (nbf !== undefined && exp !== undefined && nbf >= exp) {
+    throw new KeySetError(
+      `${label}: nbf (${new Date(nbf * 1000).toISOString()}) is not before exp (${new Date(exp * 1000).toISOString()})`,
+    );
+  }
+  return { nbf, exp };
 }
 
 function rsaModulusBits(n: unknown): number {

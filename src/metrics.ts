@@ -1,6 +1,6 @@
 // Prometheus metrics (prom-client), one registry per app so that several
 // apps in one process (tests, benchmarks) do not collide.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class BffMetrics {
   readonly registry = new Registry();
@@ -54,6 +54,24 @@ export class BffMetrics {
   readonly storeErrors = new Counter({
     name: 'bff_session_store_errors_total',
     help: 'Requests answered 503 session_store_unavailable',
+    registers: [this.registry],
+  });
+  readonly keyNextTransition = new Gauge({
+    name: 'bff_key_next_transition_timestamp_seconds',
+    help: "When the keys in effect change next (a key's nbf or exp), Unix time; 0: nothing scheduled",
+    labelNames: ['keys'],
+    registers: [this.registry],
+  });
+  readonly signingKeyWithoutSuccessor = new Gauge({
+    name: 'bff_signing_key_without_successor',
+    help: '1 when the signing key has an exp and no successor is scheduled',
+    labelNames: ['keys'],
+    registers: [this.registry],
+  });
+  readonly opFederationRefusals = new Counter({
+    name: 'bff_op_federation_refusals_total',
+    help: "The OP's Entity Configuration or signed JWKS refused (not signed by a trusted federation key, or invalid)",
+    labelNames: ['document'],
     registers: [this.registry],
   });
 

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createApp } from './app.js';
 import { internals } from './context.js';
 import { createLogger, stdoutDestination } from './logger.js';
+import { OpTrustError } from './federation/op-trust.js';
 import { OpMetadataError } from './oidc/metadata-check.js';
 import { metricsRoute } from './routes/metrics.js';
 import type { Handler } from './http/endpoints.js';
@@ -39,8 +40,10 @@ async function main(): Promise<void> {
   // start with a clear line. An unreachable OP is retried in the background.
   await context.provider.configuration().catch((err: unknown) => {
     const cause = (err as { cause?: unknown }).cause;
-    if (cause instanceof OpMetadataError) {
-      process.stderr.write(`sealed-bff: configuration error: ${cause.message}\n`);
+    // A wrong pin (BFF_OP_FEDERATION_KEYS) stops the start too; an unreachable OP does not.
+    if (cause instanceof OpMetadataError || cause instanceof OpTrustError) {
+      const variable = cause instanceof OpTrustError ? 'BFF_OP_FEDERATION_KEYS: ' : '';
+      process.stderr.write(`sealed-bff: configuration error: ${variable}${cause.message}\n`);
       process.exit(2);
     }
   });

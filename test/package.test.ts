@@ -34,7 +34,10 @@ describe('the packed package, installed into an empty project', () => {
     mkdirSync(project);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'adopter', version: '1.0.0', private: true, type: 'module' }));
     // The registry is reachable; the local cache makes it quick.
-    execFileSync('npm', ['install', join(dir, result!.filename), '--prefer-offline', '--no-audit', '--no-fund'], {
+    // supertest and oidc-provider: what a team that uses sealed-bff/testing installs beside it (the OP is an optional peer).
+    const { devDependencies } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    const alongside = ['supertest', 'oidc-provider'].map((name) => `${name}@${devDependencies[name]}`);
+    execFileSync('npm', ['install', join(dir, result!.filename), ...alongside, '--prefer-offline', '--no-audit', '--no-fund'], {
       cwd: project,
       stdio: 'ignore',
     });
@@ -116,6 +119,86 @@ console.log(issuer.href);
       }),
     );
     const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
+      cwd: project,
+      encoding: 'utf8',
+    });
+    assert.equal(tsc.status, 0, tsc.stdout);
+  });
+
+  it("runs a user's own flow test with sealed-bff/testing: the README example, a refresh and a back-channel logout", () => {
+    writeFileSync(
+      join(project, 'flow.test.mjs'),
+      `import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import request from 'supertest';
+import { createApp, loadConfig } from 'sealed-bff';
+import { startTestOp, signIn } from 'sealed-bff/testing';
+
+test('alice signs in, calls her API (the token is refreshed), and is logged out by the OP', async () => {
+  const api = createServer((req, res) => res.end(JSON.stringify({ scheme: req.headers.authorization?.split(' ')[0] })));
+  await new Promise((resolve) => api.listen(0, '127.0.0.1', resolve));
+  const op = await startTestOp({ users: { alice: { given_name: 'Alice', email: 'alice@example.com' } }, accessTokenTtl: 30 });
+  const app = createApp(await loadConfig({
+    ...op.env,
+    BFF_SESSION_SECRET: 'a-test-secret-of-32-characters-at-least',
+    BFF_API_ROUTES: JSON.stringify([{ path: '/bff/api/me', target: 'http://127.0.0.1:' + api.address().port, token: 'required' }]),
+    BFF_LOG_LEVEL: 'silent',
+  }));
+  const agent = request.agent(app);
+  await signIn(agent, op, { sub: 'alice' });
+  const user = await agent.get('/bff/user').set('X-CSRF', '1').expect(200);
+  assert.equal(user.body.claims.email, 'alice@example.com');
+  // The access token lives 30 s, inside the BFF's 60 s margin: each call refreshes it first.
+  assert.match((await agent.get('/bff/api/me').set('X-CSRF', '1').expect(200)).text, /"scheme":"(Bearer|DPoP)"/);
+  await agent.get('/bff/api/me').set('X-CSRF', '1').expect(200);
+  await op.logout('alice');
+  await agent.get('/bff/user').set('X-CSRF', '1').expect(401);
+  await app.bff.close();
+  await op.close();
+  api.close();
+});
+`,
+    );
+    const run = spawnSync(process.execPath, ['--test', 'flow.test.mjs'], {
+      cwd: project,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /# pass 1/);
+
+    // The types: signIn wants an agent and a TestOp; a wrong call does not compile.
+    writeFileSync(
+      join(project, 'kit.ts'),
+      `import request from 'supertest';
+import { createApp, loadConfig } from 'sealed-bff';
+import { startTestOp, signIn, type TestOp, type SignInResult } from 'sealed-bff/testing';
+const op: TestOp = await startTestOp({ acr: 'http://ftn.ficora.fi/2017/loa3' });
+const app = createApp(await loadConfig({ ...op.env, BFF_SESSION_SECRET: 'x'.repeat(32) }));
+const result: SignInResult = await signIn(request.agent(app), op, { sub: 'alice' });
+// @ts-expect-error: a sign-in names its user
+await signIn(request.agent(app), op, {});
+console.log(result.location);
+`,
+    );
+    writeFileSync(
+      join(project, 'tsconfig.kit.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          typeRoots: [join(ROOT, 'node_modules', '@types')],
+          types: ['node', 'supertest'],
+        },
+        files: ['kit.ts'],
+      }),
+    );
+    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.kit.json'], {
       cwd: project,
       encoding: 'utf8',
     });

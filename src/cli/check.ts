@@ -71,7 +71,7 @@ function redisVariable(config: Config): string {
 
 async function checkOp(config: Config, print: Print): Promise<boolean> {
   print(`\nOpenID Provider ${config.issuer.href}`);
-  const provider = new OpenIdProvider(config, new KeyStore(config.keys, config.keysFile), createLogger('silent'));
+  const provider = new OpenIdProvider(config, new KeyStore(config.keys, { file: config.keysFile }), createLogger('silent'));
   let meta;
   try {
     meta = (await provider.configuration()).serverMetadata();

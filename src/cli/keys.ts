@@ -6,14 +6,24 @@ import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KEYGEN_DEFAULT_ENC, KEYGEN_DEFAULT_SIG, KEYGEN_SIGNING_ALGS, SUPPORTED_JWE_ALGS } from '../algorithms.js';
 import { generateKeySet, type KeySpec } from '../keygen.js';
+import { runKeySchedule } from './key-schedule.js';
 
 const USAGE = `usage: npm run keys -- [--sig ALG]... [--enc ALG]... [--rsa-bits N] [--out FILE] [--force]
+       npm run keys -- --plan FILE [--lead DAYS] [--overlap DAYS] | --schedule FILE | --export FILE
 
   --sig ALG      a signing key: ${KEYGEN_SIGNING_ALGS.join(', ')} (default ${KEYGEN_DEFAULT_SIG})
   --enc ALG      an encryption key: ${SUPPORTED_JWE_ALGS.join(', ')} (default ${KEYGEN_DEFAULT_ENC})
   --rsa-bits N   RSA modulus length, at least 2048 (default 2048)
   --out FILE     where to write the private JWKS (default bff-keys.json), mode 0600
   --force        overwrite FILE if it exists
+  --federation   a federation key set (BFF_FEDERATION_KEYS_FILE): signing keys only
+
+  --plan FILE    schedule a rotation in FILE (in place): a successor for every key in effect,
+                 in effect from now + --lead days (default 14), the old key expiring
+                 --overlap days later (default 1); prints the schedule
+  --schedule FILE  prints what each key of FILE does now and when that changes
+  --export FILE  prints the public JWKS the BFF publishes now (successors included),
+                 for OPs that register keys statically
 `;
 
 function fail(message: string): never {
@@ -31,6 +41,12 @@ try {
       out: { type: 'string' },
       force: { type: 'boolean' },
       help: { type: 'boolean' },
+      federation: { type: 'boolean' },
+      plan: { type: 'string' },
+      schedule: { type: 'string' },
+      export: { type: 'string' },
+      lead: { type: 'string' },
+      overlap: { type: 'string' },
     },
   }));
 } catch (err) {
@@ -40,9 +56,14 @@ if (values.help) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
+if (values.plan !== undefined || values.schedule !== undefined || values.export !== undefined) {
+  await runKeySchedule(values, fail);
+  process.exit(0);
+}
 
 const sig = values.sig ?? [KEYGEN_DEFAULT_SIG];
-const enc = values.enc ?? [KEYGEN_DEFAULT_ENC];
+// A federation key set (BFF_FEDERATION_KEYS_FILE) only signs.
+const enc = values.federation ? [] : (values.enc ?? [KEYGEN_DEFAULT_ENC]);
 for (const alg of sig) if (!KEYGEN_SIGNING_ALGS.includes(alg)) fail(`--sig ${alg} is not supported`);
 for (const alg of enc) if (!SUPPORTED_JWE_ALGS.includes(alg)) fail(`--enc ${alg} is not supported`);
 const rsaBits = Number(values['rsa-bits'] ?? 2048);

@@ -2,13 +2,14 @@
 // must meet to serve the configuration. checkKeySet is the one function for
 // both moments keys arrive: at start, and when BFF_KEYS_FILE is reloaded on
 // SIGHUP. A reload can therefore never accept a key set that start refuses.
+import { keysAt } from '../key-schedule.js';
 import { importKeySet, KeySetError, type KeySet } from '../keys.js';
 import { checkProfileKeys } from './profiles.js';
 import { ConfigError, optional, parseJsonSetting, readSettingFile, type Env } from './env.js';
 import type { ClientAuthMethod, Config } from './types.js';
 
 /** The settings the key rules depend on. */
-export type KeyRuleSettings = Pick<Config, 'clientAuth' | 'requestObject' | 'jose' | 'keysFile' | 'profile'>;
+export type KeyRuleSettings = Pick<Config, 'clientAuth' | 'requestObject' | 'jose' | 'keysFile' | 'profile' | 'keySchedule'>;
 
 export async function loadKeys(env: Env): Promise<KeySet> {
   const file = optional(env, 'BFF_KEYS_FILE');
@@ -59,12 +60,19 @@ export function lacksDecryptionKey(keys: KeySet, jose: Pick<Config['jose'], 'req
  * throws ConfigError. At start the settings have been checked one by one
  * already, so only what depends on the keys can fail here.
  */
-export function checkKeySet(keys: KeySet, config: KeyRuleSettings): void {
+export function checkKeySet(keys: KeySet, config: KeyRuleSettings, now = Date.now() / 1000): void {
   const variable = keyVariable(config);
-  if (lacksSigningKey(keys, config)) {
-    throw new ConfigError(variable, 'has no "use":"sig" key, needed for private_key_jwt and request objects');
+  // What must hold now holds for the keys in effect now (a successor with a later nbf does not sign yet).
+  const inEffect = keysAt(keys, now, config.keySchedule.graceSeconds).set;
+  if (lacksSigningKey(inEffect, config)) {
+    throw new ConfigError(
+      variable,
+      keys.signing.length === 0
+        ? 'has no "use":"sig" key, needed for private_key_jwt and request objects'
+        : 'has no "use":"sig" key in effect now (every one is before its nbf or past its exp), needed for private_key_jwt and request objects',
+    );
   }
-  if (lacksDecryptionKey(keys, config.jose)) {
+  if (lacksDecryptionKey(inEffect, config.jose)) {
     throw new ConfigError(variable, 'has no "use":"enc" key, and encryption is required (BFF_REQUIRE_ENCRYPTION)');
   }
   // A key declared for an algorithm the policy refuses could never decrypt anything: a configuration mistake.

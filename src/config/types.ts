@@ -45,6 +45,12 @@ export interface Config {
   keys: KeySet;
   /** BFF_KEYS_FILE, for reloading on SIGHUP; undefined with inline BFF_KEYS. */
   keysFile: string | undefined;
+  /** Scheduled rollover (JWK nbf/exp, src/key-schedule.ts): BFF_KEY_GRACE and BFF_KEY_EXPIRY_WARNING, seconds. */
+  keySchedule: { graceSeconds: number; warningSeconds: number };
+  /** The BFF as an OpenID Federation entity; undefined without BFF_FEDERATION_KEYS(_FILE). */
+  federation: FederationConfig | undefined;
+  /** The OP's federation keys trusted at first contact (BFF_OP_FEDERATION_KEYS); undefined: plain discovery. */
+  opFederation: OpFederationConfig | undefined;
   clientAuth: ClientAuthMethod;
   clientSecret: string | undefined;
   scope: string;
@@ -133,3 +139,19 @@ export type RedisConfig =
   | { mode: 'single'; url: string }
   | { mode: 'cluster'; nodes: string[] }
   | { mode: 'sentinel'; masterName: string; nodes: Array<{ host: string; port: number }> };
+
+export interface FederationConfig {
+  /** Signs the Entity Configuration and the signed JWKS, nothing else. */
+  keys: KeySet;
+  /** BFF_FEDERATION_KEYS_FILE, reloaded with BFF_KEYS_FILE on SIGHUP. */
+  keysFile: string | undefined;
+  entityId: string;
+  authorityHints: string[];
+  /** exp - iat of the Entity Configuration and the signed JWKS, seconds. */
+  lifetimeSeconds: number;
+}
+
+export interface OpFederationConfig {
+  /** RFC 7638 SHA-256 thumbprints of the OP federation keys trusted at first contact. */
+  thumbprints: string[];
+}

@@ -3,6 +3,7 @@
 // says 503) while the OP is unreachable instead of crash-looping.
 import * as oidc from 'openid-client';
 import type { Config } from '../config.js';
+import { OpTrustError, type OpFederationTrust } from '../federation/op-trust.js';
 import { describe, type Logger } from '../logger.js';
 import { BffError } from '../errors.js';
 import type { KeyStore } from '../keys.js';
@@ -13,6 +14,13 @@ import { toBffError } from './errors.js';
 import { jarmResponseMode } from './jarm.js';
 import { RequestObjectEncrypter } from './request-object.js';
 import type { Tracing } from '../tracing.js';
+
+/** What the provider may be given besides the configuration. */
+export interface OpenIdProviderOptions {
+  /** BFF_OP_FEDERATION_KEYS: metadata and keys from the OP's verified Entity Configuration instead of discovery. */
+  trust?: OpFederationTrust | undefined;
+  tracing?: Tracing | undefined;
+}
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
@@ -35,15 +43,17 @@ export class OpenIdProvider {
     private readonly config: Config,
     readonly keys: KeyStore,
     private readonly logger: Logger,
-    tracing?: Tracing,
+    private readonly options: OpenIdProviderOptions = {},
   ) {
-    const fetch = createOpFetch(
+    const opFetch = createOpFetch(
       config,
       keys,
       () => this.endpoints,
       () => this.opKeys,
     );
-    this.fetch = tracing ? tracing.opFetch(fetch) : fetch;
+    // With BFF_OP_FEDERATION_KEYS, the signed JWKS is verified (and handed on as a plain one) on its way in.
+    const trusted = options.trust?.wrap(opFetch) ?? opFetch;
+    this.fetch = options.tracing ? options.tracing.opFetch(trusted) : trusted;
     this.opKeys = new OpKeys(this.fetch, config.opTimeoutSeconds * 1000);
     this.requestObjects = new RequestObjectEncrypter(config, this.opKeys);
   }
@@ -75,8 +85,9 @@ export class OpenIdProvider {
 
   private async discover(): Promise<oidc.Configuration> {
     const { config } = this;
+    const discovery = this.options.trust?.discovery ?? oidc.discovery;
     try {
-      const configuration = await oidc.discovery(
+      const configuration = await discovery(
         config.issuer,
         config.clientId,
         { client_id: config.clientId, [oidc.clockTolerance]: config.jose.clockToleranceSeconds },
@@ -114,6 +125,11 @@ export class OpenIdProvider {
         this.logger.error(
           { issuer: config.issuer.href, error: describe(err), retryInMs: delay },
           'OP metadata does not fit the configuration',
+        );
+      } else if (err instanceof OpTrustError) {
+        this.logger.error(
+          { issuer: config.issuer.href, error: describe(err), retryInMs: delay },
+          "the OP's Entity Configuration was refused",
         );
       } else {
         const failure = toBffError(err, 'discovery');

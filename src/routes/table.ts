@@ -6,6 +6,8 @@ import { apiProxyRoute } from './api-proxy.js';
 import { backchannelLogoutBody, backchannelLogoutRoute } from './backchannel-logout.js';
 import { callbackFormBody, callbackRoute } from './callback.js';
 import { diagnosticsRoute } from './diagnostics.js';
+import { ENTITY_CONFIGURATION_PATH, SIGNED_JWKS_PATH } from '../federation/entity.js';
+import { entityConfigurationRoute, signedJwksRoute } from './federation.js';
 import { healthRoute, readyRoute } from './health.js';
 import { jwksRoute } from './jwks.js';
 import { loginRoute } from './login.js';
@@ -30,6 +32,10 @@ export function routeTable(ctx: BffContext): Endpoint[] {
   if (config.responseMode === 'jwt' || config.responseMode === 'form_post.jwt')
     table.push({ method: 'POST', path: '/bff/callback', before: [callbackFormBody(config)], handle: callbackRoute(ctx) });
   if (config.development) table.push({ method: 'GET', path: '/bff/diagnostics', handle: diagnosticsRoute(ctx) });
+  if (ctx.federation !== undefined) {
+    table.push({ method: 'GET', path: ENTITY_CONFIGURATION_PATH, handle: entityConfigurationRoute(ctx.federation) });
+    table.push({ method: 'GET', path: SIGNED_JWKS_PATH, handle: signedJwksRoute(ctx.federation) });
+  }
   // On the main port only behind its bearer token; BFF_METRICS_PORT serves it on its own port (server.ts).
   if (config.metrics.token !== undefined)
     table.push({ method: 'GET', path: '/metrics', handle: metricsRoute(ctx.metrics, config.metrics.token) });

@@ -85,11 +85,17 @@ export function staticEnv(keys: TestKeys, extra: Env = {}): Env {
   };
 }
 
-/** `storeDown`: Redis is meant to be unreachable, so do not wait for it. */
-export async function startBff(env: Env, { storeDown = false }: { storeDown?: boolean } = {}): Promise<TestBff> {
+export interface StartBffOptions {
+  /** Redis is meant to be unreachable, so do not wait for it. */
+  storeDown?: boolean;
+  /** The clock key rollover follows (createApp's `now`). */
+  now?: () => number;
+}
+
+export async function startBff(env: Env, { storeDown = false, now }: StartBffOptions = {}): Promise<TestBff> {
   const config = await loadConfig(env);
   const logs = new LogCapture();
-  const app = createApp(config, { logger: createLogger('debug', logs) });
+  const app = createApp(config, { logger: createLogger('debug', logs), now });
   const server = app.listen(0, '127.0.0.1');
   // Ready means listening and connected to Redis: a first request must not meet a 503.
   await Promise.all([new Promise((resolve) => server.once('listening', resolve)), storeDown || app.bff.ready()]);

@@ -13,9 +13,10 @@ import type { ClientMetadata } from 'oidc-provider';
 import type { Env } from '../../src/config.js';
 import type { KeySpec } from '../../src/keygen.js';
 import { API_CLIENT, startApi, type TestApi, type TestApiOptions } from '../fixtures/api.js';
+import { startFederatedOp, type FederatedOp } from '../fixtures/federated-op.js';
 import { startHostileOp, type HostileOp } from '../fixtures/hostile-op.js';
 import { bffClient, startOp, type TestOp, type TestOpOptions } from '../fixtures/op.js';
-import { BFF_ORIGIN, REDIS_URL, baseEnv, keysFor, startBff, type TestBff, type TestKeys } from './harness.js';
+import { BFF_ORIGIN, REDIS_URL, baseEnv, keysFor, startBff, type StartBffOptions, type TestBff, type TestKeys } from './harness.js';
 
 export type TestRedis = ReturnType<typeof createClient>;
 
@@ -28,6 +29,8 @@ export interface StackOptions {
   client?: Partial<ClientMetadata>;
   /** The hostile OP (startHostileOp, with the BFF's enc key) instead of the real one. */
   hostile?: boolean;
+  /** The OP as a federation entity (startFederatedOp): Entity Configuration and signed JWKS, no plain discovery. */
+  federated?: boolean;
   /** The OP's options; the hostile OP takes all but configuration. */
   op?: Pick<TestOpOptions, 'dpop' | 'configuration' | 'encKeyAlg' | 'jarm'>;
   /** Starts the API fixture (API_CLIENT registered at the OP) with these options. */
@@ -40,7 +43,7 @@ export interface StackOptions {
   redis?: boolean;
 }
 
-type OpOf<O extends StackOptions> = O extends { hostile: true } ? HostileOp : TestOp;
+type OpOf<O extends StackOptions> = O extends { hostile: true } ? HostileOp : O extends { federated: true } ? FederatedOp : TestOp;
 
 export interface Stack<Op extends TestOp = TestOp> {
   keys: TestKeys;
@@ -54,7 +57,7 @@ export interface Stack<Op extends TestOp = TestOp> {
   /** The Redis client (options.redis). */
   redis: TestRedis;
   /** Another BFF on this OP, with `env` and `extra` over it; closed with the stack unless closed before. */
-  startBff: (extra?: Env, options?: { storeDown?: boolean }) => Promise<TestBff>;
+  startBff: (extra?: Env, options?: StartBffOptions) => Promise<TestBff>;
   close(): Promise<void>;
 }
 
@@ -75,6 +78,8 @@ export async function startStack<const O extends StackOptions>(options: O): Prom
       keys.privateJwks.keys.find((k) => k.use === 'enc')!,
       { dpop: options.op?.dpop, encKeyAlg: options.op?.encKeyAlg, jarm: options.op?.jarm },
     );
+  } else if (options.federated) {
+    op = await startFederatedOp(clients, { dpop: options.op?.dpop });
   } else {
     op = await startOp({ clients, ...options.op });
   }
@@ -88,7 +93,7 @@ export async function startStack<const O extends StackOptions>(options: O): Prom
     await op.close();
     await redis?.close();
   };
-  const another = async (extra: Env = {}, startOptions: { storeDown?: boolean } = {}) => {
+  const another = async (extra: Env = {}, startOptions: StartBffOptions = {}) => {
     const bff = await startBff({ ...env, ...extra }, startOptions);
     let closing: Promise<void> | undefined;
     const once: TestBff = { ...bff, close: () => (closing ??= bff.close()) };
