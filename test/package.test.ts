@@ -171,15 +171,15 @@ test('alice signs in, calls her API (the token is refreshed), and is logged out 
     // The types: signIn wants an agent and a TestOp; a wrong call does not compile.
     writeFileSync(
       join(project, 'kit.ts'),
-      `import request from 'supertest';
-import { createApp, loadConfig } from 'sealed-bff';
-import { startTestOp, signIn, type TestOp, type SignInResult } from 'sealed-bff/testing';
+      `import { createApp, loadConfig } from 'sealed-bff';
+import { startTestOp, signIn, type AgentLike, type TestOp, type SignInResult } from 'sealed-bff/testing';
+declare const agent: AgentLike; // a supertest agent in a real test
 const op: TestOp = await startTestOp({ acr: 'http://ftn.ficora.fi/2017/loa3' });
 const app = createApp(await loadConfig({ ...op.env, BFF_SESSION_SECRET: 'x'.repeat(32) }));
-const result: SignInResult = await signIn(request.agent(app), op, { sub: 'alice' });
+const result: SignInResult = await signIn(agent, op, { sub: 'alice' });
 // @ts-expect-error: a sign-in names its user
-await signIn(request.agent(app), op, {});
-console.log(result.location);
+await signIn(agent, op, {});
+console.log(result.location, app.bff);
 `,
     );
     writeFileSync(
@@ -193,7 +193,7 @@ console.log(result.location);
           noEmit: true,
           skipLibCheck: true,
           typeRoots: [join(ROOT, 'node_modules', '@types')],
-          types: ['node', 'supertest'],
+          types: ['node'],
         },
         files: ['kit.ts'],
       }),

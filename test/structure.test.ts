@@ -127,6 +127,16 @@ describe('structure of src/', () => {
     assert.deepEqual(found, [], `import cycles between files of src/:\n  ${found.join('\n  ')}`);
   });
 
+  it('keeps oidc-provider (an optional peer dependency) to the test kit: the server never loads it', () => {
+    const packageImports = (file: string) =>
+      [...source.get(file)!.matchAll(IMPORT)].map((m) => m[1] ?? m[2] ?? m[3]).filter((spec): spec is string => spec !== undefined);
+    const outside = files.filter((file) => !file.startsWith('testing/'));
+    const loadsProvider = outside.filter((file) => packageImports(file).includes('oidc-provider'));
+    const loadsKit = outside.filter((file) => fileGraph.get(file)!.some((dep) => dep.startsWith('testing/')));
+    assert.deepEqual([...loadsProvider, ...loadsKit], []);
+    assert.ok(packageImports('testing/op.ts').includes('oidc-provider'), 'the check sees package imports');
+  });
+
   it('has no import cycle between folders', () => {
     const found = cycles(folderGraph).map((cycle) => {
       const imports = cycle.slice(1).flatMap((to, i) => folderEdges.get(`${cycle[i]} → ${to}`)!);
