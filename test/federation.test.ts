@@ -72,6 +72,8 @@ describe('Entity Configuration and signed JWKS', () => {
     const bff = await federatedBff(fed, {
       BFF_CLIENT_ID: 'assigned-by-op',
       BFF_REQUEST_OBJECT: 'encrypted',
+      BFF_REQUEST_OBJECT_ALG: 'RSA-OAEP-256',
+      BFF_REQUEST_OBJECT_ENC: 'A128CBC-HS256',
       BFF_DPOP: 'on',
       BFF_FEDERATION_LIFETIME: '3600',
     });

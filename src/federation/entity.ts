@@ -6,7 +6,7 @@
 // (a rollover, a reload) or when half its lifetime has passed, so a reader
 // never gets one with less than half of BFF_FEDERATION_LIFETIME left.
 import { SignJWT, type JWK } from 'jose';
-import type { Config, FederationConfig } from '../config.js';
+import type { Config, EncryptedItem, FederationConfig } from '../config.js';
 import type { KeySet, KeyStore } from '../keys.js';
 
 export const ENTITY_CONFIGURATION_PATH = '/.well-known/openid-federation';
@@ -106,18 +106,24 @@ export function relyingPartyMetadata(config: Config, federation: FederationConfi
     keys.publicJwks.keys.find((k) => k.use === 'enc'),
     config,
   );
-  if (config.jose.requireEncryption && encAlg !== undefined) {
-    const enc = config.jose.jweEncs[0];
-    Object.assign(meta, {
-      id_token_encrypted_response_alg: encAlg,
-      id_token_encrypted_response_enc: enc,
-      userinfo_encrypted_response_alg: encAlg,
-      userinfo_encrypted_response_enc: enc,
-    });
+  // What must arrive encrypted (BFF_REQUIRE_ENCRYPTION, item by item) is what the OP is asked to encrypt.
+  const encrypted = (item: EncryptedItem) => encAlg !== undefined && config.jose.requireEncryption.includes(item);
+  const enc = config.jose.jweEncs[0];
+  if (encrypted('id_token')) Object.assign(meta, { id_token_encrypted_response_alg: encAlg, id_token_encrypted_response_enc: enc });
+  if (encrypted('userinfo')) Object.assign(meta, { userinfo_encrypted_response_alg: encAlg, userinfo_encrypted_response_enc: enc });
+  if (config.responseMode !== 'query') {
+    // JARM (BFF_RESPONSE_MODE): a signed authorization response, encrypted when required.
+    if (signingAlg !== undefined) meta.authorization_signed_response_alg = signingAlg;
+    if (encrypted('authorization_response')) {
+      Object.assign(meta, { authorization_encrypted_response_alg: encAlg, authorization_encrypted_response_enc: enc });
+    }
   }
   if (config.requestObject !== 'none' && signingAlg !== undefined) meta.request_object_signing_alg = signingAlg;
-  if (config.requestObject === 'encrypted') {
+  // Unset, BFF_REQUEST_OBJECT_ALG/_ENC are taken from the OP at discovery: nothing to declare here.
+  if (config.requestObject === 'encrypted' && config.requestObjectEncryption.alg !== undefined) {
     meta.request_object_encryption_alg = config.requestObjectEncryption.alg;
+  }
+  if (config.requestObject === 'encrypted' && config.requestObjectEncryption.enc !== undefined) {
     meta.request_object_encryption_enc = config.requestObjectEncryption.enc;
   }
   if (config.dpop === 'on') meta.dpop_bound_access_tokens = true;
