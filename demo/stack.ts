@@ -29,16 +29,21 @@ export async function startDemo(options: { port: number; opPort: number; env: En
     { use: 'sig', alg: 'PS256' },
     { use: 'enc', alg: 'RSA-OAEP-256' },
   ]);
-  // Like an FTN broker: every sign-in asserts loa3, id_token and userinfo are signed, then encrypted to the BFF.
+  // Like an FTN broker: every sign-in asserts loa3; the authorization response (JARM), id_token and userinfo
+  // are signed, then encrypted to the BFF.
   const op = await startOp({
     port: options.opPort,
     acr: FTN_LOA3,
+    jarm: true,
     clients: [
       bffClient('sealed-bff-demo', publicUrl, keys.publicJwks, {
         id_token_encrypted_response_alg: 'RSA-OAEP-256',
         id_token_encrypted_response_enc: 'A128CBC-HS256',
         userinfo_encrypted_response_alg: 'RSA-OAEP-256',
         userinfo_encrypted_response_enc: 'A128CBC-HS256',
+        authorization_signed_response_alg: 'PS256',
+        authorization_encrypted_response_alg: 'RSA-OAEP-256',
+        authorization_encrypted_response_enc: 'A128CBC-HS256',
         require_auth_time: true,
         request_object_signing_alg: 'PS256',
       }),
@@ -58,6 +63,7 @@ export async function startDemo(options: { port: number; opPort: number; env: En
     // The FTN profile (signed request object, required encryption, loa3) and the development-only
     // /bff/diagnostics behind the demo's "How this sign-in was protected" panel, unless told otherwise.
     BFF_PROFILE: options.env.BFF_PROFILE ?? 'ftn',
+    BFF_RESPONSE_MODE: options.env.BFF_RESPONSE_MODE ?? 'jwt',
     NODE_ENV: options.env.NODE_ENV ?? 'development',
     BFF_API_ROUTES: JSON.stringify([{ path: '/bff/api/whoami', target: `${api.url}/whoami`, token: 'required' }]),
     PORT: String(options.port),

@@ -75,7 +75,10 @@ async function showProtection() {
   });
   $('protection-rows').replaceChildren(...rows);
   $('protection-policy').textContent =
-    `Profile: ${policy.profile}. Encryption ${policy.requireEncryption ? 'required: a plaintext token would have been refused' : 'not required'}.` +
+    `Profile: ${policy.profile}. ` +
+    (policy.requireEncryption.length > 0
+      ? `Encryption required for ${policy.requireEncryption.join(', ')}: a plaintext one would have been refused.`
+      : 'Encryption not required.') +
     (protection.authorization_response && !protection.authorization_response.signed
       ? ' The authorization response is a plain redirect (query), protected by state, PKCE and the RFC 9207 iss check.'
       : '');

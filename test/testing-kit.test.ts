@@ -26,9 +26,17 @@ describe('the test kit (sealed-bff/testing)', () => {
     await op.close();
   });
 
-  it('sets claims and acr per sign-in, follows returnTo, and reports a refused login', async () => {
+  it('sets claims and acr per sign-in, follows returnTo, and reports a refused login (sessions in Redis)', async () => {
     const op = await startTestOp();
-    const app = createApp(await loadConfig({ ...op.env, BFF_SESSION_SECRET: 'a-test-secret-of-32-characters-at-least' }));
+    const app = createApp(
+      await loadConfig({
+        ...op.env,
+        BFF_SESSION_SECRET: 'a-test-secret-of-32-characters-at-least',
+        REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+        BFF_REDIS_PREFIX: `sbff-kit-${process.pid}:`,
+      }),
+    );
+    await app.bff.ready();
     try {
       const agent = request.agent(app);
       const ok = await signIn(agent, op, { sub: 'bob', claims: { email: 'bob@corp.example' }, returnTo: '/orders/42' });
