@@ -6,6 +6,7 @@
 /** The claims of the verified id_token merged with the decrypted userinfo (the id_token wins). */
 export interface BffClaims {
   sub: string;
+  /** iss, aud, sid, exp, iat… are left out by default: present only when BFF_DROP_CLAIMS keeps them. */
   iss?: string;
   aud?: string | string[];
   /** Authentication context class, e.g. http://ftn.ficora.fi/2017/loa3. */

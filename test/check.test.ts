@@ -131,6 +131,18 @@ describe('sealed-bff check', () => {
     assert.ok(!output.includes('test-session-secret'), 'no session secret in the output');
   });
 
+  it('prints the encryption each item needs, and the request-object algorithms taken from the OP', async () => {
+    const { code, output } = await check(env({ BFF_REQUIRE_ENCRYPTION: 'id_token', BFF_REQUEST_OBJECT: 'encrypted' }));
+    assert.equal(code, 0, output);
+    assert.match(output, /id_token: encrypted \(RSA-OAEP-256 \+ A128GCM\), required/);
+    assert.match(output, /userinfo: plaintext accepted \(not in BFF_REQUIRE_ENCRYPTION\)/);
+    // Unset BFF_REQUEST_OBJECT_ALG/_ENC: what the OP's enc key and metadata allow, as the server chooses at start.
+    assert.match(output, /request object: signed PS256, then encrypted RSA-OAEP-256 \+ A128CBC-HS256/);
+    const registration = JSON.parse(/Register this client[^\n]*\n([\s\S]*?\n {2}\})/.exec(output)![1]!) as Record<string, unknown>;
+    assert.equal(registration.request_object_encryption_alg, 'RSA-OAEP-256');
+    assert.equal(registration.userinfo_encrypted_response_alg, undefined);
+  });
+
   it("names each way the OP's metadata does not fit, and exits 2", async () => {
     const { code, output } = await check(
       env({ BFF_JWS_ALGS: 'ES512', BFF_PAR: 'on', BFF_REQUEST_OBJECT: 'encrypted', BFF_REQUEST_OBJECT_ALG: 'ECDH-ES' }),

@@ -4,6 +4,7 @@
 import type * as oidc from 'openid-client';
 import { DPOP_ALG, ECDH_ES_ALGS } from '../algorithms.js';
 import type { Config } from '../config.js';
+import { jarmResponseMode } from '../oidc/jarm.js';
 
 const list = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
 
@@ -25,7 +26,11 @@ export interface Negotiated {
   registration: Record<string, unknown>;
 }
 
-export function negotiate(meta: oidc.ServerMetadata, config: Config): Negotiated {
+/**
+ * `requestObjects`: the request-object encryption chosen at discovery (BFF_REQUEST_OBJECT_ALG/_ENC, or taken
+ * from the OP), when BFF_REQUEST_OBJECT=encrypted.
+ */
+export function negotiate(meta: oidc.ServerMetadata, config: Config, requestObjects?: { alg: string; enc: string }): Negotiated {
   const signingKey = config.keys.signing[0];
   const par = config.par === 'on' || (config.par === 'auto' && Boolean(meta.pushed_authorization_request_endpoint));
   const dpop = config.dpop === 'on' || (config.dpop === 'auto' && list(meta.dpop_signing_alg_values_supported).includes(DPOP_ALG));
@@ -48,30 +53,33 @@ export function negotiate(meta: oidc.ServerMetadata, config: Config): Negotiated
   }
 
   const ourAlgs = decryptionAlgs(config);
-  const targets = meta.userinfo_endpoint ? (['id_token', 'userinfo'] as const) : (['id_token'] as const);
+  const jarmMode = jarmResponseMode(config, meta);
+  const targets = ['id_token', ...(meta.userinfo_endpoint ? ['userinfo'] : []), ...(jarmMode ? ['authorization'] : [])] as Array<
+    'id_token' | 'userinfo' | 'authorization'
+  >;
   for (const target of targets) {
+    const item = target === 'authorization' ? 'authorization_response' : target;
+    const required = config.jose.requireEncryption.includes(item);
     const alg = firstShared(ourAlgs, meta[`${target}_encryption_alg_values_supported`]);
     const enc = firstShared(config.jose.jweEncs, meta[`${target}_encryption_enc_values_supported`]);
-    if (config.jose.requireEncryption && alg && enc) {
-      lines.push(`${target}: encrypted (${alg} + ${enc}), required`);
+    if (required && alg && enc) {
+      lines.push(`${item}: encrypted (${alg} + ${enc}), required`);
       registration[`${target}_encrypted_response_alg`] = alg;
       registration[`${target}_encrypted_response_enc`] = enc;
     } else {
       lines.push(
-        `${target}: ${config.jose.requireEncryption ? 'encryption required, but no shared algorithm' : 'plaintext accepted (BFF_REQUIRE_ENCRYPTION=false)'}`,
+        `${item}: ${required ? 'encryption required, but no shared algorithm' : `plaintext accepted (not in BFF_REQUIRE_ENCRYPTION)`}`,
       );
     }
   }
 
   const encrypted =
-    config.requestObject === 'encrypted'
-      ? `, then encrypted ${config.requestObjectEncryption.alg} + ${config.requestObjectEncryption.enc}`
-      : '';
+    config.requestObject === 'encrypted' && requestObjects ? `, then encrypted ${requestObjects.alg} + ${requestObjects.enc}` : '';
   lines.push(`request object: ${config.requestObject === 'none' || !signingKey ? 'none' : `signed ${signingKey.alg}${encrypted}`}`);
   if (config.requestObject !== 'none' && signingKey) registration.request_object_signing_alg = signingKey.alg;
-  if (config.requestObject === 'encrypted') {
-    registration.request_object_encryption_alg = config.requestObjectEncryption.alg;
-    registration.request_object_encryption_enc = config.requestObjectEncryption.enc;
+  if (config.requestObject === 'encrypted' && requestObjects) {
+    registration.request_object_encryption_alg = requestObjects.alg;
+    registration.request_object_encryption_enc = requestObjects.enc;
   }
   lines.push(
     `PAR: ${par ? 'used' : 'not used'} (BFF_PAR=${config.par}; the OP ${meta.pushed_authorization_request_endpoint ? 'offers' : 'does not offer'} it)`,
@@ -80,8 +88,14 @@ export function negotiate(meta: oidc.ServerMetadata, config: Config): Negotiated
     `DPoP: ${dpop ? `used (${DPOP_ALG} proofs, one key per session)` : 'not used: bearer access tokens'} (BFF_DPOP=${config.dpop})`,
   );
   if (dpop) registration.dpop_bound_access_tokens = true;
-  const jarm = list(meta.response_modes_supported).some((mode) => mode === 'jwt' || mode.endsWith('.jwt'));
-  lines.push(`JARM (signed/encrypted authorization response): not used; response_mode query${jarm ? ' (the OP offers jwt)' : ''}`);
+  const offersJarm = list(meta.response_modes_supported).some((mode) => mode === 'jwt' || mode.endsWith('.jwt'));
+  if (jarmMode) {
+    lines.push(`JARM (signed authorization response): used, response_mode ${jarmMode} (BFF_RESPONSE_MODE=${config.responseMode})`);
+    const signed = firstShared(config.jose.jwsAlgs, meta.authorization_signing_alg_values_supported);
+    if (signed) registration.authorization_signed_response_alg = signed;
+  } else {
+    lines.push(`JARM (signed/encrypted authorization response): not used; response_mode query${offersJarm ? ' (the OP offers jwt)' : ''}`);
+  }
   lines.push(
     `RFC 9207 iss in the authorization response: ${meta.authorization_response_iss_parameter_supported === true ? 'checked' : 'not offered by the OP (mix-up defence rests on distinct redirect URIs)'}`,
   );

@@ -10,6 +10,8 @@ import { KeyStore } from '../keys.js';
 import { createLogger, describe } from '../logger.js';
 import { OpMetadataError } from '../oidc/metadata-check.js';
 import { OpenIdProvider } from '../oidc/provider.js';
+import { OpFederationTrust } from '../federation/op-trust.js';
+import { BffMetrics } from '../metrics.js';
 import { createStores } from '../store/stores.js';
 import { configurationWarnings } from '../warnings.js';
 import { collectConfigErrors } from './collect-config.js';
@@ -71,7 +73,12 @@ function redisVariable(config: Config): string {
 
 async function checkOp(config: Config, print: Print): Promise<boolean> {
   print(`\nOpenID Provider ${config.issuer.href}`);
-  const provider = new OpenIdProvider(config, new KeyStore(config.keys, { file: config.keysFile }), createLogger('silent'));
+  const logger = createLogger('silent');
+  // As start builds it (app.ts): with BFF_OP_FEDERATION_KEYS the OP's metadata and keys come verified from its Entity Configuration.
+  const trust =
+    config.opFederation &&
+    new OpFederationTrust(config, config.opFederation.thumbprints, logger, new BffMetrics({ processMetrics: false }));
+  const provider = new OpenIdProvider(config, new KeyStore(config.keys, { file: config.keysFile }), logger, { trust });
   let meta;
   try {
     meta = (await provider.configuration()).serverMetadata();
@@ -86,7 +93,8 @@ async function checkOp(config: Config, print: Print): Promise<boolean> {
     return false;
   }
   print('  ok       discovery document loaded; its metadata fits this configuration');
-  const { lines, registration } = negotiate(meta, config);
+  const requestObjects = config.requestObject === 'encrypted' ? await provider.requestObjects.negotiate(meta) : undefined;
+  const { lines, registration } = negotiate(meta, config, requestObjects);
   print('\nWhat the BFF will use with this OP');
   for (const line of lines) print(`  ${line}`);
   print('\nRegister this client at the OP (OpenID Connect Dynamic Client Registration names)');

@@ -112,8 +112,7 @@ export function relyingPartyMetadata(config: Config, federation: FederationConfi
   if (encrypted('id_token')) Object.assign(meta, { id_token_encrypted_response_alg: encAlg, id_token_encrypted_response_enc: enc });
   if (encrypted('userinfo')) Object.assign(meta, { userinfo_encrypted_response_alg: encAlg, userinfo_encrypted_response_enc: enc });
   if (config.responseMode !== 'query') {
-    // JARM (BFF_RESPONSE_MODE): a signed authorization response, encrypted when required.
-    if (signingAlg !== undefined) meta.authorization_signed_response_alg = signingAlg;
+    // JARM (BFF_RESPONSE_MODE): the OP signs with what it publishes; encrypted to the BFF when required.
     if (encrypted('authorization_response')) {
       Object.assign(meta, { authorization_encrypted_response_alg: encAlg, authorization_encrypted_response_enc: enc });
     }

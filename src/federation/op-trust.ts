@@ -12,6 +12,7 @@ import type { Config } from '../config.js';
 import { BffError } from '../errors.js';
 import { describe, type Logger } from '../logger.js';
 import type { BffMetrics } from '../metrics.js';
+import { sameUrl } from '../urls.js';
 
 const ENTITY_TYP = 'entity-statement+jwt' as const;
 const JWKS_TYP = 'jwk-set+jwt' as const;
@@ -134,6 +135,8 @@ export class OpFederationTrust {
       this.lastKeys = payload.keys as JWK[];
     } catch (err) {
       this.refused('signed_jwks', err);
+      // The fetch's own step errors (jwks_timeout, jwks_unreachable…) say more than "invalid".
+      if (this.lastKeys === undefined && err instanceof BffError) throw err;
       if (this.lastKeys === undefined) {
         throw new BffError(502, 'jwks_response_invalid', "The OpenID Provider's signed JWKS could not be verified.", { cause: err });
       }
@@ -191,12 +194,4 @@ async function fetchText(fetch: oidc.CustomFetch, url: string, timeoutSeconds: n
   // Not a refusal: the OP may be down for a moment (the BFF retries, /readyz says 503).
   if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
   return (await response.text()).trim();
-}
-
-function sameUrl(a: string, b: string): boolean {
-  try {
-    return new URL(a).href === new URL(b).href;
-  } catch {
-    return false;
-  }
 }

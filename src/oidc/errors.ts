@@ -17,6 +17,7 @@ import {
 } from '../error-codes.js';
 import { BffError } from '../errors.js';
 import { opAnswer, type OpAnswer } from '../op-answer.js';
+import { TOKEN_LABELS } from './jose-policy.js';
 
 /** Which OP response was being processed: names the step or the token in the error code. */
 export type Phase =
@@ -115,7 +116,7 @@ export function toBffError(err: unknown, phase: Phase): BffError {
     return new BffError(400, 'invalid_authorization_response', 'The authorization response is invalid.', { cause: err });
   }
   const kind = phase === 'jarm' ? 'authorization_response' : phase;
-  const what = { id_token: 'ID token', userinfo: 'userinfo response', authorization_response: 'authorization response (JARM)' }[kind];
+  const what = TOKEN_LABELS[kind];
   return new BffError(tokenErrorStatus(kind), tokenErrorCode(kind, tokenProblem(err)), `The OpenID Provider's ${what} was refused.`, {
     cause: err,
   });

@@ -83,14 +83,9 @@ const CLAIM_PROBLEMS: Record<string, TokenProblem<'logout_token'> | undefined> =
 };
 
 function joseRefusal(err: unknown): BffError {
-  if (err instanceof BffError) return err; // the OP's keys could not be fetched (op-keys.ts)
+  // The OP's keys could not be fetched (op-keys.ts names the step): the OP's problem, and a 5xx lets it retry.
+  if (err instanceof BffError) return err;
   if (err instanceof KeySelectionError) return refuse('signature_invalid', err.message, err);
-  // The OP's keys could not be fetched: the OP's problem, and a 5xx lets it retry.
-  if (err instanceof joseErrors.JWKSTimeout)
-    return new BffError(504, 'jwks_timeout', "The OpenID Provider's keys could not be fetched in time.", { cause: err });
-  if (err instanceof TypeError || (err instanceof joseErrors.JOSEError && err.code === 'ERR_JOSE_GENERIC')) {
-    return new BffError(502, 'jwks_unreachable', "The OpenID Provider's keys could not be fetched.", { cause: err });
-  }
   if (err instanceof joseErrors.JWTExpired) return refuse('expired', 'it has expired', err);
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     const problem = CLAIM_PROBLEMS[err.claim] ?? 'invalid';

@@ -58,10 +58,8 @@ export function metadataProblems(meta: oidc.ServerMetadata, config: Config, keys
       );
     }
   }
-  // Encrypted request objects: their alg/enc are checked when chosen (request-object.ts: negotiate).
-  if (config.requestObject === 'encrypted' && !meta.jwks_uri) {
-    problems.push('jwks_uri is missing: no OP key to encrypt request objects to (BFF_REQUEST_OBJECT=encrypted)');
-  }
+  // Encrypted request objects: their alg/enc are checked when chosen (request-object.ts: negotiate); a missing
+  // jwks_uri (no OP key to encrypt to either) is named once, below.
   problems.push(...jarmProblems(config, meta));
   if (config.par === 'on' && !meta.pushed_authorization_request_endpoint) {
     problems.push('pushed_authorization_request_endpoint is missing (BFF_PAR=on)');

@@ -12,6 +12,7 @@ import { openToken, TokenRefusedError } from './jose-policy.js';
 import type { OpKeys } from './op-keys.js';
 import { checkAudiences, checkIssuedAt } from './token-claims.js';
 import { recordProtection } from './protection.js';
+import { sameUrl } from '../urls.js';
 
 // Discovery documents and JWKS are small; token responses hold at most a couple of tokens.
 const MAX_METADATA_BYTES = 256 * 1024;
@@ -79,15 +80,6 @@ export function createOpFetch(
     if (response.status === 200) return rebuild(response, await processTokenResponse(body, config, keys, opKeys()));
     return rebuild(response, body);
   };
-}
-
-function sameUrl(a: string, b: string | undefined): boolean {
-  if (b === undefined) return false;
-  try {
-    return new URL(a).href === new URL(b).href;
-  } catch {
-    return false;
-  }
 }
 
 async function processTokenResponse(body: Uint8Array, config: Config, keys: KeyStore, opKeys: OpKeys): Promise<Uint8Array> {
