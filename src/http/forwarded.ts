@@ -16,12 +16,16 @@ export function compileTrust(value: Config['trustProxy']): TrustProxy {
   return proxyaddr.compile(value.split(',').map((entry) => entry.trim()));
 }
 
-/** X-Forwarded-For for an upstream: the trusted part of the chain, client first, ending with the direct peer. */
-export function forwardedFor(req: IncomingMessage, trust: TrustProxy): string {
-  return proxyaddr.all(req, trust).reverse().join(', ');
+/** Who sent a request, read once from the chain of hops BFF_TRUST_PROXY vouches for. */
+export interface Client {
+  /** The client's address: the first hop BFF_TRUST_PROXY does not vouch for (Express's req.ip). */
+  address: string;
+  /** X-Forwarded-For for an upstream: the trusted part of the chain, client first, ending with the direct peer. */
+  forwardedFor: string;
 }
 
-/** The client's address: the first hop BFF_TRUST_PROXY does not vouch for (Express's req.ip). */
-export function clientAddress(req: IncomingMessage, trust: TrustProxy): string {
-  return proxyaddr(req, trust);
+export function clientOf(req: IncomingMessage, trust: TrustProxy): Client {
+  // The direct peer first, the client last (proxyaddr(req, trust) is this list's last entry).
+  const hops = proxyaddr.all(req, trust);
+  return { address: hops[hops.length - 1]!, forwardedFor: hops.reverse().join(', ') };
 }

@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import { BffError } from '../errors.js';
 import { requireCsrfHeader } from '../http/csrf.js';
 import type { Handler } from '../http/endpoints.js';
-import { clientAddress, compileTrust } from '../http/forwarded.js';
+import { clientOf, compileTrust, type TrustProxy } from '../http/forwarded.js';
 import { InFlightLimit } from '../http/in-flight.js';
 import { requestPath, requestQuery } from '../http/request-url.js';
 import type { BffMetrics } from '../metrics.js';
@@ -42,7 +42,7 @@ export interface ApiProxyRouteOptions {
 }
 
 /** The route's options and what it derives from them once. */
-type ProxyContext = ApiProxyRouteOptions & UpstreamOptions & { inFlight: InFlightLimit };
+type ProxyContext = ApiProxyRouteOptions & UpstreamOptions & { inFlight: InFlightLimit; trustProxy: TrustProxy };
 
 export function apiProxyRoute(options: ApiProxyRouteOptions): Handler {
   const { api } = options.config;
@@ -73,9 +73,10 @@ async function proxy(ctx: ProxyContext, req: http.IncomingMessage, res: http.Ser
     throw new BffError(413, 'request_too_large', `The request body is larger than ${config.api.maxBodyBytes} bytes.`);
   }
   // One client (address, and session where there is one) has at most BFF_API_MAX_IN_FLIGHT calls open.
-  occupy(ctx, res, `address:${clientAddress(req, ctx.trustProxy)}`);
+  const client = clientOf(req, ctx.trustProxy);
+  occupy(ctx, res, `address:${client.address}`);
   // A browser that goes away cancels the upstream call too: no socket is left waiting.
-  const call: UpstreamCall = { browserGone: false };
+  const call: UpstreamCall = { browserGone: false, forwardedFor: client.forwardedFor };
   res.once('close', () => {
     if (res.writableFinished) return;
     call.browserGone = true;

@@ -8,7 +8,6 @@ import https from 'node:https';
 import { Transform, pipeline } from 'node:stream';
 import type { Config } from '../config.js';
 import { BffError } from '../errors.js';
-import { forwardedFor, type TrustProxy } from '../http/forwarded.js';
 
 // Hop-by-hop headers (RFC 9110 7.6.1) and what must not cross the BFF.
 const HOP_BY_HOP = [
@@ -50,7 +49,6 @@ export function createAgents(maxSockets: number): UpstreamAgents {
 /** What one upstream call needs from the route. */
 export interface UpstreamOptions {
   config: Config;
-  trustProxy: TrustProxy;
   agents: UpstreamAgents;
   /** Called with the upstream's answer before it is handed on (DPoP nonces). */
   onResponse: (url: URL, response: http.IncomingMessage) => void;
@@ -74,6 +72,8 @@ function passingHeaders(headers: http.IncomingHttpHeaders, excluded: ReadonlySet
 export interface UpstreamCall {
   request?: http.ClientRequest;
   browserGone: boolean;
+  /** X-Forwarded-For, as far as BFF_TRUST_PROXY trusts each hop (http/forwarded.ts): the same for every retry. */
+  forwardedFor: string;
 }
 
 export function forward(
@@ -92,7 +92,7 @@ export function forward(
   else if (Buffer.isBuffer(body)) headers['content-length'] = String(body.length);
   Object.assign(headers, credentials);
   // The browser's own X-Forwarded-For is believed only as far as BFF_TRUST_PROXY trusts each hop (as Express does).
-  headers['x-forwarded-for'] = forwardedFor(req, ctx.trustProxy);
+  headers['x-forwarded-for'] = call.forwardedFor;
   headers['x-forwarded-proto'] = config.publicUrl.protocol.slice(0, -1);
   headers['x-forwarded-host'] = config.publicUrl.host;
 

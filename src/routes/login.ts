@@ -7,7 +7,7 @@ import { BffError, badRequest } from '../errors.js';
 import { cookieName, isHttps } from '../http/cookies.js';
 import type { Handler } from '../http/endpoints.js';
 import type { LoggedRequest } from '../http/request-log.js';
-import { clientAddress, compileTrust, type TrustProxy } from '../http/forwarded.js';
+import { clientOf, compileTrust, type TrustProxy } from '../http/forwarded.js';
 import { queryOf, queryParam } from '../http/request-url.js';
 import { redirect } from '../http/respond.js';
 import { parseReturnTo } from '../http/return-to.js';
@@ -75,7 +75,7 @@ async function checkRate(req: LoggedRequest, config: Config, stores: Pick<Stores
   const limit = config.loginRateLimit;
   if (limit === undefined) return;
   const { allowed, retryAfterSeconds } = await stores.rateLimits.hit(
-    `login:${clientAddress(req, trust)}`,
+    `login:${clientOf(req, trust).address}`,
     limit.count,
     limit.windowSeconds,
   );
