@@ -14,6 +14,7 @@ import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { fakeJwe, hmacWithPublicKey, unsignedJwt, type Claims, type HostileOp } from './fixtures/hostile-op.js';
 import { opPrivateKeys } from './fixtures/op.js';
 import { authorizeAtOp, getUser, login, type TestBff } from './helpers/harness.js';
+import { expectLoginRefused, type RefusalOptions } from './helpers/refusals.js';
 import { useStack, type Stack } from './helpers/stack.js';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -31,20 +32,9 @@ describe('OpenID RP conformance modules (every token inside a JWE)', () => {
   /** The OP's requests since `mark`, by path. */
   const pathsSince = (mark: number) => op.requests.slice(mark).map((r) => r.path);
 
-  /** Logs in through `target` with the OP's responses as tampered; expects `code`, no session, and no later OP call. */
-  async function expectRefusal(code: string, options: { target?: TestBff; status?: number; noCallTo?: string } = {}) {
-    const target = options.target ?? bff;
-    const browser = target.browser();
-    const mark = op.requests.length;
-    const res = await login(browser);
-    op.tamper = {};
-    assert.equal(res.body.error, code, `status ${res.status}: ${res.text}`);
-    assert.equal(res.status, options.status ?? 502);
-    await getUser(browser).expect(401);
-    assert.doesNotMatch(target.logs.text, /eyJ[\w-]{10,}\./, 'no token in the log');
-    const noCallTo = options.noCallTo ?? '/me';
-    assert.equal(pathsSince(mark).includes(noCallTo), false, `${noCallTo} was called after the refusal`);
-  }
+  /** Logs in through `target` with the OP's responses as tampered; expects `code`, no session, and no userinfo call after it. */
+  const expectRefusal = (code: string, options: RefusalOptions & { target?: TestBff } = {}) =>
+    expectLoginRefused(options.target ?? bff, op, code, { noCallTo: '/me', ...options });
 
   async function expectLogin(target: TestBff = bff) {
     const browser = target.browser();

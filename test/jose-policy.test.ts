@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { fakeJwe, hmacWithPublicKey, unsignedJwt, type Claims, type HostileOp } from './fixtures/hostile-op.js';
 import { getUser, keysFor, login, type TestBff } from './helpers/harness.js';
+import { expectLoginRefused } from './helpers/refusals.js';
 import { useStack, withStack } from './helpers/stack.js';
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -17,16 +18,7 @@ describe('JOSE policy against a hostile OP', () => {
   useStack({ hostile: true }, (stack) => ({ op, bff } = stack));
 
   /** Logs in with the OP's responses rewritten; expects the refusal `code` and no session. */
-  async function expectRefusal(code: string, status = 502) {
-    const browser = bff.browser();
-    const res = await login(browser);
-    op.tamper = {};
-    assert.equal(res.body.error, code, `status ${res.status}: ${res.text}`);
-    assert.equal(res.status, status);
-    assert.equal(res.body.error_description.includes('eyJ'), false);
-    await getUser(browser).expect(401);
-    assert.doesNotMatch(bff.logs.text, /eyJ[\w-]{10,}\./, 'no token in the log');
-  }
+  const expectRefusal = (code: string, status = 502) => expectLoginRefused(bff, op, code, { status });
 
   const id = (mutate: (claims: Claims) => Claims | void) => async (claims: Claims) =>
     op.encryptForBff(await op.signAsOp(mutate(claims) ?? claims));
