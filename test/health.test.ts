@@ -5,7 +5,17 @@ import assert from 'node:assert/strict';
 import express from 'express';
 import request from 'supertest';
 import type { TestOp } from './fixtures/op.js';
-import { baseEnv, freePort, keysFor, signIn, spawnBff, startBff, type TestBff, type TestKeys } from './helpers/harness.js';
+import {
+  baseEnv,
+  freePort,
+  keysFor,
+  signIn,
+  spawnBff,
+  unreachableOpEnv,
+  startBff,
+  type TestBff,
+  type TestKeys,
+} from './helpers/harness.js';
 import { useStack } from './helpers/stack.js';
 
 describe('health and readiness', () => {
@@ -113,14 +123,11 @@ describe('health and readiness', () => {
 describe('the server process', () => {
   it('warns at start about the in-memory store and http, and exits 0 on SIGTERM', async () => {
     const keys = await keysFor();
-    const bff = await spawnBff({
-      BFF_ISSUER: `http://127.0.0.1:${await freePort()}`,
-      BFF_CLIENT_ID: 'bff',
-      BFF_PUBLIC_URL: 'http://localhost:3000',
-      BFF_ALLOW_HTTP: '1',
-      BFF_KEYS: JSON.stringify(keys.privateJwks),
-      BFF_SESSION_SECRET: 'x'.repeat(32),
-    });
+    const bff = await spawnBff(
+      await unreachableOpEnv({
+        BFF_KEYS: JSON.stringify(keys.privateJwks),
+      }),
+    );
     assert.equal((await fetch(`${bff.url}/healthz`)).status, 200);
     assert.equal(await bff.stop(), 0);
     const lines = bff

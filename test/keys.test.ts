@@ -11,7 +11,18 @@ import { loadConfig } from '../src/config.js';
 import { importKeySet, type KeySet } from '../src/keys.js';
 import { openToken } from '../src/oidc/jose-policy.js';
 import { bffClient, startOp } from './fixtures/op.js';
-import { BFF_ORIGIN, baseEnv, freePort, getUser, keysFor, login, spawnBff, startBff, type TestKeys } from './helpers/harness.js';
+import {
+  BFF_ORIGIN,
+  baseEnv,
+  freePort,
+  getUser,
+  keysFor,
+  login,
+  spawnBff,
+  unreachableOpEnv,
+  startBff,
+  type TestKeys,
+} from './helpers/harness.js';
 
 const POLICY = {
   requireEncryption: ['id_token' as const],
@@ -206,14 +217,11 @@ describe('key rotation without downtime', () => {
     const added = await keysFor([{ use: 'enc', alg: 'ECDH-ES', kid: 'added' }]);
     const file = join(dir, 'sighup.json');
     writeFileSync(file, JSON.stringify(initial.privateJwks));
-    const bff = await spawnBff({
-      BFF_ISSUER: `http://127.0.0.1:${await freePort()}`,
-      BFF_CLIENT_ID: 'bff',
-      BFF_PUBLIC_URL: 'http://localhost:3000',
-      BFF_ALLOW_HTTP: '1',
-      BFF_KEYS_FILE: file,
-      BFF_SESSION_SECRET: 'x'.repeat(32),
-    });
+    const bff = await spawnBff(
+      await unreachableOpEnv({
+        BFF_KEYS_FILE: file,
+      }),
+    );
     try {
       writeFileSync(file, JSON.stringify({ keys: [...initial.privateJwks.keys, ...added.privateJwks.keys] }));
       bff.process.kill('SIGHUP');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { internals } from '../src/context.js';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { freePort, getUser, keysFor, login, signIn, spawnBff, staticEnv, type TestBff } from './helpers/harness.js';
+import { getUser, keysFor, login, signIn, spawnBff, unreachableOpEnv, staticEnv, type TestBff } from './helpers/harness.js';
 import type { HostileOp } from './fixtures/hostile-op.js';
 import { withStack } from './helpers/stack.js';
 
@@ -39,15 +39,12 @@ describe('BFF_REQUIRE_ENCRYPTION per item', () => {
 
   it('the process names, at start, each item it accepts in plaintext although it holds enc keys', async () => {
     const keys = await keysFor();
-    const bff = await spawnBff({
-      BFF_ISSUER: `http://127.0.0.1:${await freePort()}`,
-      BFF_CLIENT_ID: 'bff',
-      BFF_PUBLIC_URL: 'http://localhost:3000',
-      BFF_ALLOW_HTTP: '1',
-      BFF_KEYS: JSON.stringify(keys.privateJwks),
-      BFF_SESSION_SECRET: 'x'.repeat(32),
-      BFF_REQUIRE_ENCRYPTION: 'id_token',
-    });
+    const bff = await spawnBff(
+      await unreachableOpEnv({
+        BFF_KEYS: JSON.stringify(keys.privateJwks),
+        BFF_REQUIRE_ENCRYPTION: 'id_token',
+      }),
+    );
     assert.equal(await bff.stop(), 0);
     const warnings = bff
       .output()

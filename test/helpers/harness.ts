@@ -70,6 +70,18 @@ export function baseEnv(op: TestOp, clientId: string, keys: TestKeys, extra: Env
   };
 }
 
+/** A configuration whose OP never answers (a free port): for processes tested at start, before any login. */
+export async function unreachableOpEnv(extra: Env = {}): Promise<Env> {
+  return {
+    BFF_ISSUER: `http://127.0.0.1:${await freePort()}`,
+    BFF_CLIENT_ID: 'bff',
+    BFF_PUBLIC_URL: 'http://localhost:3000',
+    BFF_ALLOW_HTTP: '1',
+    BFF_SESSION_SECRET: 'x'.repeat(32),
+    ...extra,
+  };
+}
+
 /** The Redis key of a BFF session. */
 export const sessionKey = (bff: TestBff, sid: string) => `${bff.config.redisPrefix}sess:${sid}`;
 
