@@ -6,7 +6,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestOp } from './fixtures/op.js';
 import type { HostileOp } from './fixtures/hostile-op.js';
-import { FetchBrowser, baseEnv, freePort, getUser, login, sessionCookie, spawnBff, startBff, type TestKeys } from './helpers/harness.js';
+import {
+  FetchBrowser,
+  baseEnv,
+  freePort,
+  getUser,
+  postLogoutToken,
+  login,
+  sessionCookie,
+  spawnBff,
+  startBff,
+  type TestKeys,
+} from './helpers/harness.js';
 import { useStack, withStack } from './helpers/stack.js';
 import { OpBrowser } from './fixtures/op-browser.js';
 
@@ -133,7 +144,7 @@ describe('back-channel logout while Redis hangs', () => {
           events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
         };
         const token = await op.encryptForBff(await op.signAsOp(claims, { typ: 'logout+jwt' }));
-        const post = () => bff.browser().agent.post('/bff/backchannel-logout').type('form').send({ logout_token: token });
+        const post = () => postLogoutToken(bff, { logout_token: token });
 
         redis.kill('SIGSTOP');
         assert.equal((await post().expect(503)).body.error, 'session_store_unavailable');

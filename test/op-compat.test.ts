@@ -7,7 +7,17 @@ import assert from 'node:assert/strict';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { internals } from '../src/context.js';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { getUser, keysFor, login, signIn, spawnBff, unreachableOpEnv, staticEnv, type TestBff } from './helpers/harness.js';
+import {
+  getUser,
+  postLogoutToken,
+  keysFor,
+  login,
+  signIn,
+  spawnBff,
+  unreachableOpEnv,
+  staticEnv,
+  type TestBff,
+} from './helpers/harness.js';
 import type { HostileOp } from './fixtures/hostile-op.js';
 import { withStack } from './helpers/stack.js';
 
@@ -106,12 +116,7 @@ describe('BFF_REQUIRE_ENCRYPTION per item', () => {
           },
           { typ: 'logout+jwt' },
         );
-      const post = async (bff: TestBff) =>
-        bff
-          .browser()
-          .agent.post('/bff/backchannel-logout')
-          .type('form')
-          .send({ logout_token: await logoutToken() });
+      const post = async (bff: TestBff) => postLogoutToken(bff, { logout_token: await logoutToken() });
       const strict = await startBff({ BFF_REQUIRE_ENCRYPTION: 'id_token,userinfo,logout_token' });
       assert.equal((await post(strict)).body.error, 'logout_token_not_encrypted');
       const lenient = await startBff({ BFF_REQUIRE_ENCRYPTION: 'id_token,userinfo' });

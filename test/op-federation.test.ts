@@ -11,7 +11,7 @@ import { OpFederationTrust, OpTrustError } from '../src/federation/op-trust.js';
 import { CompactEncrypt, SignJWT, importJWK } from 'jose';
 import { federationKey, type FederatedOp } from './fixtures/federated-op.js';
 import { opPrivateKeys } from './fixtures/op.js';
-import { freePort, getUser, signIn, spawnBff, type TestBff } from './helpers/harness.js';
+import { freePort, getUser, postLogoutToken, signIn, spawnBff, type TestBff } from './helpers/harness.js';
 import { withStack, type Stack } from './helpers/stack.js';
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -29,6 +29,12 @@ async function failedLogin(bff: TestBff): Promise<number> {
   const callback = await browser.agent.get(back.pathname + back.search);
   await getUser(browser).expect(401);
   return callback.status;
+}
+
+/** The BFF's own trust in the OP, pinned to the OP's first federation key, driven by hand. */
+function trustOf(stack: Stack<FederatedOp>): OpFederationTrust {
+  const logger = { info: () => {}, error: () => {} };
+  return new OpFederationTrust(stack.bff.config, [stack.op.firstKey.thumbprint], logger as never, internals(stack.bff.app).context.metrics);
 }
 
 describe('OP trust through its federation keys', () => {
@@ -102,12 +108,7 @@ describe('OP trust through its federation keys', () => {
           .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', cty: 'JWT', kid: bffEnc.kid })
           .encrypt(await importJWK(bffEnc, 'RSA-OAEP-256'));
       };
-      const post = async (bff: TestBff) =>
-        bff
-          .browser()
-          .agent.post('/bff/backchannel-logout')
-          .type('form')
-          .send({ logout_token: await logoutToken() });
+      const post = async (bff: TestBff) => postLogoutToken(bff, { logout_token: await logoutToken() });
       assert.equal((await post(stack.bff)).status, 200);
       assert.equal(stack.op.plainRequests, 0);
 
@@ -145,13 +146,7 @@ describe('OP trust through its federation keys', () => {
   it('follows the OP rolling its federation key (each Entity Configuration signed by a key the last one listed), and refuses any other', async () => {
     await withStack({ federated: true, env: ({ op }) => pin(op as FederatedOp) }, async (stack) => {
       await signIn(stack.bff);
-      const logger = { info: () => {}, error: () => {} };
-      const t = new OpFederationTrust(
-        stack.bff.config,
-        [stack.op.firstKey.thumbprint],
-        logger as never,
-        internals(stack.bff.app).context.metrics,
-      );
+      const t = trustOf(stack);
       await t.refresh(fetch as never);
       const second = await federationKey('op-fed-2');
       const third = await federationKey('op-fed-3');
@@ -188,13 +183,7 @@ describe('OP trust through its federation keys', () => {
 
   it('keeps the last good keys when a later signed JWKS is refused', async () => {
     await withStack({ federated: true, env: ({ op }) => pin(op as FederatedOp) }, async (stack) => {
-      const logger = { info: () => {}, error: () => {} };
-      const t = new OpFederationTrust(
-        stack.bff.config,
-        [stack.op.firstKey.thumbprint],
-        logger as never,
-        internals(stack.bff.app).context.metrics,
-      );
+      const t = trustOf(stack);
       const entity = await t.refresh(fetch as never);
       const get = async () =>
         (

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import request from 'supertest';
 import type { HostileOp } from './fixtures/hostile-op.js';
-import { getUser, login, sessionKey, setCookies, signIn, type TestBff } from './helpers/harness.js';
+import { getUser, postLogoutToken, login, sessionKey, setCookies, signIn, type TestBff } from './helpers/harness.js';
 import { useStack, type TestRedis } from './helpers/stack.js';
 import { internals } from '../src/context.js';
 import { MISS_INTERVAL_MS } from '../src/oidc/op-keys.js';
@@ -276,7 +276,7 @@ describe('POST /bff/backchannel-logout refusals', () => {
     events: event,
     ...extra,
   });
-  const post = (body: string | Record<string, string>) => bff.browser().agent.post('/bff/backchannel-logout').type('form').send(body);
+  const post = (body: string | Record<string, string>) => postLogoutToken(bff, body);
   const asOp = async (c: Record<string, unknown>) => op.encryptForBff(await op.signAsOp(c, { typ: 'logout+jwt' }));
 
   it('accepts a valid logout token (200, no-store) and refuses its replay', async () => {

@@ -82,6 +82,10 @@ export async function unreachableOpEnv(extra: Env = {}): Promise<Env> {
   };
 }
 
+/** POST /bff/backchannel-logout as the OP sends it: a form carrying the logout token. */
+export const postLogoutToken = (bff: TestBff, body: string | Record<string, string>) =>
+  bff.browser().agent.post('/bff/backchannel-logout').type('form').send(body);
+
 /** The Redis key of a BFF session. */
 export const sessionKey = (bff: TestBff, sid: string) => `${bff.config.redisPrefix}sess:${sid}`;
 
