@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { TestApi } from './fixtures/api.js';
-import type { TestBff } from './helpers/harness.js';
+import { signIn, type TestBff } from './helpers/harness.js';
 import { useStack } from './helpers/stack.js';
 
 /** A POST whose body starts and then stops: what a slow (or hostile) client sends. */
@@ -102,6 +102,36 @@ describe('API proxy fair sharing', () => {
     await api.arrivals.reached(before + 1);
     request.destroy();
     await api.abandonments.reached(abandoned + 1); // the API sees its caller leave, long before its 5 s answer
+  });
+});
+
+describe('API proxy fair sharing per session', () => {
+  let api: TestApi;
+  let bff: TestBff;
+  useStack(
+    {
+      api: true,
+      env: ({ api: started }) => ({
+        BFF_API_ROUTES: JSON.stringify([{ path: '/bff/api/me', target: `${started.url}/me`, token: 'required' }]),
+        BFF_TRUST_PROXY: 'loopback',
+        BFF_API_MAX_IN_FLIGHT: '2',
+      }),
+    },
+    (stack) => ({ api, bff } = stack),
+  );
+
+  it('counts one session across addresses: its third open call is refused (429), another session is served', async () => {
+    const alice = await signIn(bff);
+    const bob = await signIn(bff);
+    const call = (cookie: string, address: string, path = '/bff/api/me/slow/1500') =>
+      bff.browser().agent.get(path).set('X-CSRF', '1').set('Cookie', cookie).set('X-Forwarded-For', address);
+    const before = api.arrivals.value;
+    const slow = [call(alice.cookie, '192.0.2.31'), call(alice.cookie, '192.0.2.32')].map((r) => r.then((res) => res.status));
+    await api.arrivals.reached(before + 2);
+    const third = await call(alice.cookie, '192.0.2.33', '/bff/api/me/status').expect(429);
+    assert.equal(third.body.error, 'too_many_requests');
+    await call(bob.cookie, '192.0.2.33', '/bff/api/me/status').expect(200);
+    assert.deepEqual(await Promise.all(slow), [200, 200]);
   });
 });
 

@@ -81,6 +81,18 @@ describe('JARM (BFF_RESPONSE_MODE=jwt), encrypted', () => {
       'authorization_response_expired',
     ));
 
+  it('refuses a response issued a day ahead or a week ago (iat bounds, as for id_tokens)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expectRefusal(
+      async (claims) => op.encryptForBff(await op.signAsOp({ ...claims, iat: now + 86400, exp: now + 86400 + 600 })),
+      'authorization_response_issued_at_invalid',
+    );
+    await expectRefusal(
+      async (claims) => op.encryptForBff(await op.signAsOp({ ...claims, iat: now - 7 * 86400, exp: now + 600 })),
+      'authorization_response_issued_at_invalid',
+    );
+  });
+
   it('refuses a response from another issuer', () =>
     expectRefusal(
       async (claims) => op.encryptForBff(await op.signAsOp({ ...claims, iss: 'https://other-op.example' })),
