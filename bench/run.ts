@@ -362,6 +362,8 @@ async function main() {
         BFF_KEYS: JSON.stringify(keys.privateJwks),
         BFF_SESSION_SECRET: 'bench-session-secret-0123456789abcdef',
         BFF_ALLOW_HTTP: '1',
+        // The bench's OP speaks plain http, which production refuses (the BFF reads NODE_ENV for nothing else).
+        NODE_ENV: 'benchmark',
         BFF_LOG_LEVEL: 'warn',
         REDIS_URL,
         BFF_REDIS_PREFIX: prefix,
